@@ -1,0 +1,55 @@
+// Package revert computes the tree that `git revert` of one commit produces on
+// a later head, without a clone: it reads only the directories along the paths
+// the reverted commit changed, and reports a typed refusal where git would stop.
+package revert
+
+import (
+	"context"
+	"errors"
+)
+
+// Entry is one directory entry of a git tree. The zero Entry means "absent".
+type Entry struct {
+	Mode string // git's octal mode: "100644", "100755", "120000", "160000", "040000"
+	SHA  string // blob, tree or commit object id
+}
+
+// Exists reports whether the entry is present.
+func (e Entry) Exists() bool { return e.Mode != "" }
+
+// Reader is what the engine needs to read from a repository.
+type Reader interface {
+	// Dir lists the entries directly inside directory dir ("" is the root)
+	// of commit, keyed by name. A directory that does not exist in that
+	// commit (or is a file there) yields an empty map and no error.
+	Dir(ctx context.Context, commit, dir string) (map[string]Entry, error)
+	// Blob returns the content of a blob.
+	Blob(ctx context.Context, sha string) ([]byte, error)
+}
+
+// Request names the commit to revert and where to apply the revert.
+type Request struct {
+	Commit  string   // the commit C to revert
+	Parents []string // C's parents; exactly one is supported
+	Head    string   // the branch head H the revert is applied on
+	Paths   []string // every path C changed (both sides of a rename)
+}
+
+// Change is one tree entry of the result, relative to Head's tree. It maps
+// onto the Git Data API's create-tree entries with base_tree = Head's tree.
+type Change struct {
+	Path    string
+	Delete  bool   // remove Path (tree entry with sha null)
+	Mode    string // mode of the new entry when not Delete
+	SHA     string // existing blob to reuse, or "" when Content is set
+	Content []byte // merged content that must be uploaded; nil when SHA is set
+}
+
+// Result is the revert as a set of changes to Head's tree.
+type Result struct {
+	Changes []Change
+}
+
+// ErrNothingToRevert means the result equals Head's tree: the change is
+// already undone on Head (git revert stops with "nothing to commit").
+var ErrNothingToRevert = errors.New("nothing to revert: the change is already undone on the branch")
