@@ -51,25 +51,22 @@ type Fetched struct {
 	// LoadError means GitHub could not be read; it is worth retrying, so the
 	// caller returns it.
 	LoadError error
-	// ParseError means the file is broken. Its message names the file and the
-	// line of each problem ("<source>: line N: ..."); the caller shows it to
-	// the user and does nothing else. It is a *FileError.
+	// ParseError means the file is broken: the caller shows the user
+	// "<Source>: <ParseError>" and does nothing else. It is a *FileError; its
+	// message has one problem a line, each with the line of the file where
+	// there is one ("line 3: pull_request.lables: unknown key ...").
 	ParseError error
 }
 
-// FileError is a configuration file that cannot be used.
+// FileError is a configuration file that cannot be used. Its message is the
+// problems alone; the file they are in is Source, which callers put in front
+// once rather than on every line.
 type FileError struct {
 	Source   string
 	Problems Problems
 }
 
-func (e *FileError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = e.Source + ": " + p.String()
-	}
-	return strings.Join(lines, "\n")
-}
+func (e *FileError) Error() string { return e.Problems.Error() }
 
 // Unwrap gives the Problems, for errors.As.
 func (e *FileError) Unwrap() error { return e.Problems }

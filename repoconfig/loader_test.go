@@ -176,14 +176,14 @@ func TestLoad(t *testing.T) {
 			repos:  map[string]string{"acme/.github": "main"},
 			ref:    "main",
 			source: "acme/gitops/.github/flux-rollback.yml@main",
-			parse:  "acme/gitops/.github/flux-rollback.yml@main: line 2: minimum_rol: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request",
+			parse:  "line 2: minimum_rol: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request",
 		},
 		"broken org file is a parse error naming it": {
 			files:  map[string]string{"acme/.github/flux-rollback.yml": "minimum_role: admin\n"},
 			repos:  map[string]string{"acme/.github": "main"},
 			ref:    "main",
 			source: "acme/.github/flux-rollback.yml@main",
-			parse:  "acme/.github/flux-rollback.yml@main: version: missing: add `version: 1` at the top of the file",
+			parse:  "version: missing: add `version: 1` at the top of the file",
 		},
 		"remote reference is not followed": {
 			files: map[string]string{
@@ -193,8 +193,8 @@ func TestLoad(t *testing.T) {
 			repos:  map[string]string{"acme/config": "main"},
 			ref:    "main",
 			source: "acme/gitops/.github/flux-rollback.yml@main",
-			parse: "acme/gitops/.github/flux-rollback.yml@main: version: missing: add `version: 1` at the top of the file\n" +
-				"acme/gitops/.github/flux-rollback.yml@main: line 1: remote: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request",
+			parse: "version: missing: add `version: 1` at the top of the file\n" +
+				"line 1: remote: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request",
 		},
 		"500 reading the repo file is a load error": {
 			files:  map[string]string{"acme/.github/flux-rollback.yml": orgFile},

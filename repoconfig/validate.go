@@ -131,12 +131,13 @@ func (c Config) problems() Problems {
 	}
 	for i, g := range c.Detection.IgnorePaths {
 		key := fmt.Sprintf("detection.ignore_paths[%d]", i)
+		// Globs are relative to the repository root; a leading "/" says the
+		// same thing, .gitignore style, and release detection drops it.
+		rel := strings.TrimPrefix(strings.TrimSpace(g), "/")
 		switch {
-		case g == "":
+		case rel == "":
 			add(key, "empty glob")
-		case strings.HasPrefix(g, "/"):
-			add(key, "%q starts with /; globs match paths relative to the repository root, like deploy/**/*.md", g)
-		case !doublestar.ValidatePattern(g):
+		case !doublestar.ValidatePattern(rel):
 			add(key, "%q is not a valid glob", g)
 		}
 	}
