@@ -35,9 +35,9 @@ func newLineFile(ids []int) *lineFile {
 	return &lineFile{ids: ids, changed: make([]bool, len(ids)+2)}
 }
 
-func (f *lineFile) n() int                { return len(f.ids) }
-func (f *lineFile) isChanged(i int) bool  { return f.changed[i+1] }
-func (f *lineFile) mark(i int, v bool)    { f.changed[i+1] = v }
+func (f *lineFile) n() int               { return len(f.ids) }
+func (f *lineFile) isChanged(i int) bool { return f.changed[i+1] }
+func (f *lineFile) mark(i int, v bool)   { f.changed[i+1] = v }
 func (f *lineFile) markRange(from, n int) { // from is 0-based
 	for k := 0; k < n; k++ {
 		f.mark(from+k, true)
