@@ -149,10 +149,89 @@ func decodeProblems(err error, root *yaml.Node) Problems {
 			if known := knownKeys(parent); len(known) > 0 {
 				p.Message += "; known keys here: " + strings.Join(known, ", ")
 			}
+		} else if m := wrongType.FindStringSubmatch(p.Message); m != nil {
+			p.Key = wrongTypePath(root, p.Line, m[1], m[3])
+			p.Message = fmt.Sprintf("want %s, got %s%s", describeGoType(m[3]), describeYAMLTag(m[1]), m[2])
 		}
 		ps = append(ps, p)
 	}
 	return ps
+}
+
+// wrongType matches yaml.v3's message for a value of the wrong type: the
+// YAML tag, the value quoted in backticks (scalars only), the Go type.
+var wrongType = regexp.MustCompile("^cannot unmarshal (!![a-z]+)( `.*`)? into (\\S+)$")
+
+func describeGoType(t string) string {
+	switch t {
+	case "[]string":
+		return "a list of strings (like [a, b])"
+	case "string":
+		return "a string"
+	case "int":
+		return "a whole number"
+	case "bool", "*bool":
+		return "true or false"
+	}
+	if strings.HasPrefix(t, "repoconfig.") {
+		return "a mapping of keys to values"
+	}
+	return t
+}
+
+func describeYAMLTag(tag string) string {
+	switch tag {
+	case "!!str":
+		return "the string"
+	case "!!int", "!!float":
+		return "the number"
+	case "!!bool":
+		return "the boolean"
+	case "!!seq":
+		return "a list"
+	case "!!map":
+		return "a mapping"
+	}
+	return tag
+}
+
+// wrongTypePath finds the problem key of the value yaml.v3 could not decode:
+// the node on line whose option has the Go type named in the message. The
+// message gives no column, and a line can hold several values (a flow list),
+// so the kind of node (list, mapping, scalar) narrows it down too.
+func wrongTypePath(root *yaml.Node, line int, tag, goType string) string {
+	kind := yaml.ScalarNode
+	switch tag {
+	case "!!seq":
+		kind = yaml.SequenceNode
+	case "!!map":
+		kind = yaml.MappingNode
+	}
+	found := ""
+	var walk func(n *yaml.Node, path string, t reflect.Type)
+	walk = func(n *yaml.Node, path string, t reflect.Type) {
+		if found != "" || t == nil {
+			return
+		}
+		if n.Line == line && n.Kind == kind && path != "" && (t.String() == goType || t.Kind() == reflect.Pointer && t.Elem().String() == goType) {
+			found = path
+			return
+		}
+		switch {
+		case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if f, ok := fieldByKey(t, n.Content[i].Value); ok {
+					walk(n.Content[i+1], joinKey(path, n.Content[i].Value), f.Type)
+				}
+			}
+		case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
+			for i, item := range n.Content {
+				walk(item, fmt.Sprintf("%s[%d]", path, i), t.Elem())
+			}
+		}
+	}
+	walk(root, "", reflect.TypeFor[Config]())
+	return found
 }
 
 // keyAt finds the mapping key called name on line and returns the path of

@@ -101,7 +101,7 @@ func TestParseProblems(t *testing.T) {
 		},
 		"version not a number": {
 			file: "version: one\n",
-			want: []string{"line 1: cannot unmarshal !!str `one` into int"},
+			want: []string{"line 1: version: want a whole number, got the string `one`"},
 		},
 		"empty file": {
 			file: "# nothing yet\n",
@@ -148,7 +148,27 @@ func TestParseProblems(t *testing.T) {
 		},
 		"wrong type": {
 			file: "version: 1\nbranches: staging\n",
-			want: []string{"line 2: cannot unmarshal !!str `staging` into []string"},
+			want: []string{"line 2: branches: want a list of strings (like [a, b]), got the string `staging`"},
+		},
+		"section given a scalar": {
+			file: "version: 1\ndetection: true\n",
+			want: []string{"line 2: detection: want a mapping of keys to values, got the boolean `true`"},
+		},
+		"list item of the wrong type": {
+			file: "version: 1\npull_request:\n  reviewers:\n    - octocat\n    - [a, b]\n",
+			want: []string{"line 5: pull_request.reviewers[1]: want a string, got a list"},
+		},
+		"flow list item of the wrong type": {
+			file: "version: 1\npull_request:\n  labels: [a, {b: c}]\n",
+			want: []string{"line 3: pull_request.labels[1]: want a string, got a mapping"},
+		},
+		"nested list item": {
+			file: "version: 1\nbranches: [[a, b]]\n",
+			want: []string{"line 2: branches[0]: want a string, got a list"},
+		},
+		"boolean given a word": {
+			file: "version: 1\npull_request:\n  draft: sometimes\n",
+			want: []string{"line 3: pull_request.draft: want true or false, got the string `sometimes`"},
 		},
 		"syntax error": {
 			file: "version: 1\npull_request:\n  labels: [a\n",
