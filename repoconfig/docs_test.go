@@ -37,6 +37,7 @@ func TestDocumentedExamplesParse(t *testing.T) {
 		"line 4: pull_request.lables: unknown key; known keys here: labels, draft, reviewers, team_reviewers":                         "version: 1\npull_request:\n  draft: true\n  lables: [rollback]\n",
 		"line 7: detection.message_patterns[0]: not a valid regular expression: error parsing regexp: missing closing ): `^deploy (`": "version: 1\ndetection:\n  authors:\n    - deploy-bot\n    - deploy-bot@example.com\n  message_patterns:\n    - '^deploy ('\n",
 		"version: missing: add `version: 1` at the top of the file":                                                                   "minimum_role: admin\n",
+		"line 2: branches: want a list of strings (like [a, b]), got the string `staging`":                                            "version: 1\nbranches: staging\n",
 	}
 	for want, file := range examples {
 		if !strings.Contains(string(doc), want) {
