@@ -1,0 +1,424 @@
+package gitoracle
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Options shape a generated history.
+type Options struct {
+	Seed    int64
+	Commits int // commits after the initial one; 60 when zero
+}
+
+// History is a generated linear history on branch main.
+type History struct {
+	*Repo
+	Seed    int64
+	Commits []Commit // oldest first; Commits[0] is the root commit
+}
+
+// Generate builds a random history in dir (which must be empty or absent),
+// deterministically from opts.Seed. Commits edit text files in nested
+// folders (often near lines edited before, so that later commits overlap,
+// touch or stay clear of earlier ones), add and delete files, flip the
+// executable bit, add and retarget symlinks, change binary files, and
+// revert earlier commits with git itself.
+//
+// Every added file gets fresh random lines (and symlinks fresh targets) and
+// files are never emptied, so git's rename detection never pairs a deleted
+// file with an added one; folder names never collide with file names.
+func Generate(dir string, opts Options) (*History, error) {
+	if opts.Commits == 0 {
+		opts.Commits = 60
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	repo, err := Init(dir)
+	if err != nil {
+		return nil, err
+	}
+	g := &generator{repo: repo, rng: rand.New(rand.NewSource(opts.Seed)), files: make(map[string]*genFile)}
+	for i := 0; i < 8; i++ {
+		g.addText()
+	}
+	g.addSymlink()
+	if _, err := g.commit("initial"); err != nil {
+		return nil, err
+	}
+	for len(g.shas) < opts.Commits+1 {
+		if err := g.step(); err != nil {
+			return nil, err
+		}
+	}
+	commits, err := repo.Log("main")
+	if err != nil {
+		return nil, err
+	}
+	return &History{Repo: repo, Seed: opts.Seed, Commits: commits}, nil
+}
+
+type fileKind int
+
+const (
+	kindText fileKind = iota
+	kindBinary
+	kindSymlink
+)
+
+// genFile is the generator's model of one file of the work tree.
+type genFile struct {
+	kind       fileKind
+	lines      []string // text: lines without terminators
+	eol        string   // text: "\n" or "\r\n"
+	noFinalEOL bool     // text: the last line has no terminator
+	data       []byte   // binary content or symlink target
+	exec       bool
+	hot        int // text: index of the last edited line
+}
+
+func (f *genFile) content() []byte {
+	switch f.kind {
+	case kindText:
+		s := strings.Join(f.lines, f.eol)
+		if !f.noFinalEOL {
+			s += f.eol
+		}
+		return []byte(s)
+	default:
+		return f.data
+	}
+}
+
+type generator struct {
+	repo  *Repo
+	rng   *rand.Rand
+	files map[string]*genFile
+	shas  []string
+}
+
+var folders = []string{"", "apps", "apps/web", "apps/api", "infra", "infra/base/config", "clusters/prod"}
+
+// commonLines are shared between files, as boilerplate is in real configs,
+// so that the diff algorithms meet repeated lines.
+var commonLines = []string{"", "---", "spec:", "metadata:", "  replicas: 1", "  - name: app", "}"}
+
+func (g *generator) word() string {
+	const letters = "abcdefghijklmnopqrstuvwxyz"
+	b := make([]byte, 6)
+	for i := range b {
+		b[i] = letters[g.rng.Intn(len(letters))]
+	}
+	return string(b)
+}
+
+func (g *generator) line() string {
+	if g.rng.Intn(8) == 0 {
+		return commonLines[g.rng.Intn(len(commonLines))]
+	}
+	return strings.Repeat("  ", g.rng.Intn(3)) + g.word() + ": " + g.word()
+}
+
+func (g *generator) lines(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = g.line()
+	}
+	return out
+}
+
+func (g *generator) newPath(ext string) string {
+	for {
+		p := strings.TrimPrefix(folders[g.rng.Intn(len(folders))]+"/"+g.word()+ext, "/")
+		if _, taken := g.files[p]; !taken {
+			return p
+		}
+	}
+}
+
+// pick returns a random file of the kind (any kind when kind < 0), or "".
+func (g *generator) pick(kind fileKind) string {
+	var paths []string
+	for p, f := range g.files {
+		if kind < 0 || f.kind == kind {
+			paths = append(paths, p)
+		}
+	}
+	if len(paths) == 0 {
+		return ""
+	}
+	sort.Strings(paths)
+	return paths[g.rng.Intn(len(paths))]
+}
+
+func (g *generator) addText() {
+	f := &genFile{kind: kindText, lines: g.lines(4 + g.rng.Intn(16)), eol: "\n"}
+	if g.rng.Intn(10) == 0 {
+		f.eol = "\r\n"
+	}
+	f.noFinalEOL = g.rng.Intn(10) == 0
+	f.hot = g.rng.Intn(len(f.lines))
+	g.files[g.newPath(".yaml")] = f
+}
+
+func (g *generator) addSymlink() {
+	g.files[g.newPath(".link")] = &genFile{kind: kindSymlink, data: []byte("../" + g.word() + "/" + g.word())}
+}
+
+func (g *generator) addBinary() {
+	data := make([]byte, 20+g.rng.Intn(40))
+	g.rng.Read(data)
+	data[g.rng.Intn(len(data))] = 0
+	g.files[g.newPath(".bin")] = &genFile{kind: kindBinary, data: data}
+}
+
+// editText changes a few lines of a text file, usually close to the lines
+// edited last so that successive commits overlap or touch.
+func (g *generator) editText(p string) {
+	f, ok := g.files[p]
+	if !ok {
+		g.addText()
+		return
+	}
+	pos := g.rng.Intn(len(f.lines) + 1)
+	if g.rng.Intn(3) > 0 {
+		pos = f.hot + g.rng.Intn(5) - 2
+	}
+	pos = max(0, min(pos, len(f.lines)))
+	n := 1 + g.rng.Intn(2)
+	switch op := g.rng.Intn(10); {
+	case op < 5 && pos < len(f.lines): // replace
+		for k := pos; k < min(pos+n, len(f.lines)); k++ {
+			f.lines[k] = g.line()
+		}
+	case op < 8 || len(f.lines) <= 3: // insert
+		f.lines = append(f.lines[:pos], append(g.lines(n), f.lines[pos:]...)...)
+	default: // delete, keeping at least three lines
+		end := min(pos+n, len(f.lines), pos+len(f.lines)-3)
+		if pos >= end {
+			pos, end = 0, 1
+		}
+		f.lines = append(f.lines[:pos], f.lines[end:]...)
+	}
+	f.hot = min(pos, len(f.lines)-1)
+	if g.rng.Intn(30) == 0 {
+		f.noFinalEOL = !f.noFinalEOL
+	}
+}
+
+// step makes one commit.
+func (g *generator) step() error {
+	switch op := g.rng.Intn(100); {
+	case op < 8 && len(g.shas) > 2:
+		// Revert an earlier commit with git, as a user would; when that
+		// conflicts, make an ordinary commit instead.
+		target := g.shas[1+g.rng.Intn(len(g.shas)-1)]
+		if ok, err := g.gitRevert(target); err != nil || ok {
+			return err
+		}
+		g.editText(g.pick(kindText))
+	case op < 50:
+		g.editText(g.pick(kindText))
+	case op < 60:
+		for n := 2 + g.rng.Intn(2); n > 0; n-- {
+			g.editText(g.pick(kindText))
+		}
+	case op < 68:
+		g.addText()
+	case op < 74:
+		if p := g.pick(-1); p != "" && len(g.files) > 4 {
+			delete(g.files, p)
+		}
+	case op < 80:
+		if p := g.pick(kindText); p != "" {
+			g.files[p].exec = !g.files[p].exec
+		}
+	case op < 84:
+		if p := g.pick(kindText); p != "" {
+			// A mode change together with an edit.
+			g.files[p].exec = !g.files[p].exec
+			g.editText(p)
+		}
+	case op < 89:
+		if p := g.pick(kindSymlink); p != "" && g.rng.Intn(2) == 0 {
+			g.files[p].data = []byte("../" + g.word() + "/" + g.word())
+		} else {
+			g.addSymlink()
+		}
+	case op < 93:
+		if p := g.pick(kindBinary); p != "" && g.rng.Intn(2) == 0 {
+			f := g.files[p]
+			f.data = append([]byte{}, f.data...)
+			f.data[g.rng.Intn(len(f.data))] ^= byte(1 + g.rng.Intn(255))
+		} else {
+			g.addBinary()
+		}
+	default:
+		// A change and a partial manual undo of it in the next commit.
+		p := g.pick(kindText)
+		f := g.files[p]
+		before := append([]string{}, f.lines...)
+		g.editText(p)
+		if _, err := g.commit(fmt.Sprintf("change %s", p)); err != nil {
+			return err
+		}
+		f.lines = before
+	}
+	_, err := g.commit(fmt.Sprintf("commit %d", len(g.shas)))
+	return err
+}
+
+// gitRevert reverts sha with git and reports whether it committed.
+func (g *generator) gitRevert(sha string) (bool, error) {
+	r := g.repo
+	r.now += 60
+	dates := []string{fmt.Sprintf("GIT_AUTHOR_DATE=%d +0000", r.now), fmt.Sprintf("GIT_COMMITTER_DATE=%d +0000", r.now)}
+	if _, err := r.gitIn(r.Dir, dates, nil, "revert", "--no-edit", sha); err != nil {
+		if _, aerr := r.Git(nil, "revert", "--abort"); aerr != nil {
+			// Reverting a change that is already undone stops with
+			// "nothing to commit" and leaves no revert to abort.
+			if _, rerr := r.Git(nil, "reset", "-q", "--hard", "HEAD"); rerr != nil {
+				return false, rerr
+			}
+		}
+		return false, nil
+	}
+	head, err := r.RevParse("HEAD")
+	if err != nil {
+		return false, err
+	}
+	g.shas = append(g.shas, head)
+	return true, g.load()
+}
+
+// commit writes the model to the work tree and commits it (an unchanged
+// tree still makes a commit, so the count of commits is predictable).
+func (g *generator) commit(message string) (string, error) {
+	if err := g.sync(); err != nil {
+		return "", err
+	}
+	sha, err := g.repo.Commit(message)
+	if err != nil {
+		return "", err
+	}
+	g.shas = append(g.shas, sha)
+	return sha, nil
+}
+
+// sync makes the work tree match the model.
+func (g *generator) sync() error {
+	onDisk := make(map[string]bool)
+	err := filepath.WalkDir(g.repo.Dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, _ := filepath.Rel(g.repo.Dir, p)
+		onDisk[filepath.ToSlash(rel)] = true
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("scan work tree: %w", err)
+	}
+	for p := range onDisk {
+		if _, ok := g.files[p]; !ok {
+			if err := os.Remove(filepath.Join(g.repo.Dir, p)); err != nil {
+				return err
+			}
+		}
+	}
+	for p, f := range g.files {
+		full := filepath.Join(g.repo.Dir, filepath.FromSlash(p))
+		if onDisk[p] {
+			if err := os.Remove(full); err != nil {
+				return err
+			}
+		}
+		if f.kind == kindSymlink {
+			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+				return err
+			}
+			if err := os.Symlink(string(f.data), full); err != nil {
+				return err
+			}
+			continue
+		}
+		mode := os.FileMode(0o644)
+		if f.exec {
+			mode = 0o755
+		}
+		if err := g.repo.writeFile(p, f.content(), mode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// load rebuilds the model from the work tree, after git changed it.
+func (g *generator) load() error {
+	files := make(map[string]*genFile)
+	err := filepath.WalkDir(g.repo.Dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, _ := filepath.Rel(g.repo.Dir, p)
+		rel = filepath.ToSlash(rel)
+		info, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		if info.Mode()&fs.ModeSymlink != 0 {
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			files[rel] = &genFile{kind: kindSymlink, data: []byte(target)}
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		f := &genFile{exec: info.Mode()&0o111 != 0}
+		if old, ok := g.files[rel]; ok {
+			f.hot = old.hot
+		}
+		if bytes.IndexByte(data, 0) >= 0 {
+			f.kind, f.data = kindBinary, data
+		} else {
+			f.kind, f.eol = kindText, "\n"
+			if bytes.Contains(data, []byte("\r\n")) {
+				f.eol = "\r\n"
+			}
+			s := string(data)
+			f.noFinalEOL = !strings.HasSuffix(s, "\n")
+			f.lines = strings.Split(strings.TrimSuffix(s, f.eol), f.eol)
+			f.hot = min(f.hot, len(f.lines)-1)
+		}
+		files[rel] = f
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read work tree: %w", err)
+	}
+	g.files = files
+	return nil
+}

@@ -1,0 +1,536 @@
+package revert
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Git file modes as they appear in tree entries.
+const (
+	modeFile       = "100644"
+	modeExecutable = "100755"
+	modeSymlink    = "120000"
+	modeGitlink    = "160000"
+	modeTree       = "040000"
+)
+
+// maxConcurrentReads bounds the Reader calls in flight at once: enough to
+// fetch every directory along a release's few paths in one round trip,
+// without flooding the API with a huge commit.
+const maxConcurrentReads = 8
+
+// binaryProbeSize is how much of a file git inspects for a NUL byte to
+// decide that it is binary (FIRST_FEW_BYTES in git's xdiff-interface).
+const binaryProbeSize = 8000
+
+// Revert computes the tree changes of `git revert req.Commit` applied on
+// req.Head: a three-way merge with the reverted commit as base, the head as
+// "ours" and the commit's parent as "theirs", resolved path by path as git's
+// merge-ort resolves it. It reads only the directories along req.Paths and
+// only the blobs of files both sides changed.
+//
+// It returns *ConflictError where git would stop with conflicts,
+// ErrNothingToRevert where the merge leaves the head's tree unchanged, and
+// *UnsupportedError for merge and root commits and submodule changes.
+// Result.Changes lists deletions first, then additions and modifications,
+// each group sorted by path, so that a file can replace a directory (and the
+// reverse) when the changes are applied in order.
+//
+// Renames are not detected: where git would follow a file the branch has
+// renamed since, the engine reports a modify/delete conflict instead.
+func Revert(ctx context.Context, r Reader, req Request) (*Result, error) {
+	switch len(req.Parents) {
+	case 1:
+	case 0:
+		return nil, &UnsupportedError{Commit: req.Commit, Reason: "it is a root commit, which has no parent to go back to"}
+	default:
+		return nil, &UnsupportedError{Commit: req.Commit, Reason: fmt.Sprintf("it is a merge commit with %d parents", len(req.Parents))}
+	}
+	paths, err := cleanPaths(req.Paths)
+	if err != nil {
+		return nil, fmt.Errorf("revert %s: %w", shortSHA(req.Commit), err)
+	}
+	if len(paths) == 0 {
+		return nil, ErrNothingToRevert
+	}
+
+	e := &engine{
+		req:   req,
+		dirs:  &dirCache{r: r, entries: make(map[dirKey]map[string]Entry)},
+		paths: make(map[string]*pathState, len(paths)),
+	}
+	if err := e.readTrees(ctx, paths); err != nil {
+		return nil, err
+	}
+	for _, p := range paths {
+		st, err := e.resolve(p)
+		if err != nil {
+			return nil, err
+		}
+		e.paths[p] = st
+		e.order = append(e.order, p)
+	}
+	if err := e.mergeContents(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.checkFileDirectory(ctx); err != nil {
+		return nil, err
+	}
+	return e.result()
+}
+
+// cleanPaths validates, deduplicates and sorts the changed paths.
+func cleanPaths(in []string) ([]string, error) {
+	seen := make(map[string]bool, len(in))
+	out := make([]string, 0, len(in))
+	for _, p := range in {
+		p = strings.Trim(p, "/")
+		if p == "" {
+			return nil, fmt.Errorf("empty path in the changed paths")
+		}
+		for _, part := range strings.Split(p, "/") {
+			if part == "" || part == "." || part == ".." {
+				return nil, fmt.Errorf("invalid path %q in the changed paths", p)
+			}
+		}
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// parentDir returns the directory holding p ("" for the root).
+func parentDir(p string) string {
+	if d := path.Dir(p); d != "." {
+		return d
+	}
+	return ""
+}
+
+type engine struct {
+	req   Request
+	dirs  *dirCache
+	paths map[string]*pathState
+	order []string // sorted changed paths
+	blobs map[string][]byte
+}
+
+// pathState is one changed path: its versions in the merge base (the
+// reverted commit), ours (the head) and theirs (the parent), and how it
+// resolves.
+type pathState struct {
+	path              string
+	base, ours, their Entry // file entries; the zero Entry where there is no file
+	headIsTree        bool  // the head has a directory at this path
+
+	result   Entry  // the resolved entry; the zero Entry means deleted
+	content  []byte // merged content to upload when result.SHA is ""
+	conflict *FileConflict
+	// needsMerge marks regular files that both sides changed, whose
+	// contents must be merged line by line.
+	needsMerge bool
+}
+
+// commits returns the three commits of the merge, base first.
+func (e *engine) commits() [3]string {
+	return [3]string{e.req.Commit, e.req.Head, e.req.Parents[0]}
+}
+
+// readTrees lists, in the three commits, every directory along the paths.
+func (e *engine) readTrees(ctx context.Context, paths []string) error {
+	dirSet := make(map[string]bool)
+	for _, p := range paths {
+		for d := parentDir(p); ; d = parentDir(d) {
+			if dirSet[d] {
+				break
+			}
+			dirSet[d] = true
+			if d == "" {
+				break
+			}
+		}
+	}
+	var keys []dirKey
+	for _, c := range e.commits() {
+		for d := range dirSet {
+			keys = append(keys, dirKey{commit: c, dir: d})
+		}
+	}
+	return e.dirs.fetch(ctx, keys)
+}
+
+// entry returns the entry at p in commit, from the listings already read.
+func (e *engine) entry(commit, p string) Entry {
+	return e.dirs.get(commit, parentDir(p))[path.Base(p)]
+}
+
+func fileEntry(en Entry) Entry {
+	if en.Mode == modeTree {
+		return Entry{}
+	}
+	return en
+}
+
+func isRegular(mode string) bool { return mode == modeFile || mode == modeExecutable }
+
+// resolve decides a path as merge-ort does where that needs no file content:
+// a side that did not change takes the other side's version, identical
+// changes agree, and a change against a deletion conflicts.
+func (e *engine) resolve(p string) (*pathState, error) {
+	c := e.commits()
+	head := e.entry(c[1], p)
+	st := &pathState{
+		path:       p,
+		base:       fileEntry(e.entry(c[0], p)),
+		ours:       fileEntry(head),
+		their:      fileEntry(e.entry(c[2], p)),
+		headIsTree: head.Mode == modeTree,
+	}
+	for _, en := range []Entry{st.base, st.ours, st.their} {
+		if en.Mode == modeGitlink {
+			return nil, &UnsupportedError{Commit: e.req.Commit, Path: p, Reason: "submodule changes are not reverted"}
+		}
+	}
+	b, o, t := st.base, st.ours, st.their
+	switch {
+	case o == t:
+		st.result = o
+	case o == b:
+		st.result = t
+	case t == b:
+		st.result = o
+	case !o.Exists() || !t.Exists():
+		st.conflict = &FileConflict{Path: p, Kind: ConflictModifyDelete}
+	case isRegular(o.Mode) != isRegular(t.Mode):
+		// A regular file on one side, a symlink on the other.
+		st.conflict = &FileConflict{Path: p, Kind: ConflictMode}
+	default:
+		e.resolveBothChanged(st)
+	}
+	return st, nil
+}
+
+// resolveBothChanged handles a file both sides changed (or both added)
+// differently: modes merge on their own, contents where only one side
+// changed them; regular files with two changed contents are merged later.
+func (e *engine) resolveBothChanged(st *pathState) {
+	b, o, t := st.base, st.ours, st.their
+	modeClean := true
+	mode := t.Mode
+	if o.Mode != t.Mode && o.Mode != b.Mode {
+		mode = o.Mode
+		modeClean = t.Mode == b.Mode
+	}
+	switch {
+	case o.SHA == t.SHA || o.SHA == b.SHA:
+		st.result = Entry{Mode: mode, SHA: t.SHA}
+	case t.SHA == b.SHA:
+		st.result = Entry{Mode: mode, SHA: o.SHA}
+	case isRegular(o.Mode):
+		st.result = Entry{Mode: mode}
+		st.needsMerge = true
+	default:
+		st.conflict = &FileConflict{Path: st.path, Kind: ConflictSymlink}
+		return
+	}
+	if !modeClean {
+		st.conflict = &FileConflict{Path: st.path, Kind: ConflictMode}
+		st.needsMerge = false
+	}
+}
+
+// mergeContents reads the blobs of the files that need a line merge, all at
+// once, and merges them.
+func (e *engine) mergeContents(ctx context.Context) error {
+	var shas []string
+	for _, p := range e.order {
+		st := e.paths[p]
+		if !st.needsMerge {
+			continue
+		}
+		for _, en := range []Entry{st.base, st.ours, st.their} {
+			if en.Exists() {
+				shas = append(shas, en.SHA)
+			}
+		}
+	}
+	if len(shas) == 0 {
+		return nil
+	}
+	blobs, err := e.readBlobs(ctx, shas)
+	if err != nil {
+		return err
+	}
+	e.blobs = blobs
+	for _, p := range e.order {
+		if st := e.paths[p]; st.needsMerge {
+			e.mergeFile(st)
+		}
+	}
+	return nil
+}
+
+func (e *engine) readBlobs(ctx context.Context, shas []string) (map[string][]byte, error) {
+	blobs := make(map[string][]byte, len(shas))
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(maxConcurrentReads)
+	for _, sha := range shas {
+		if _, dup := blobs[sha]; dup {
+			continue
+		}
+		blobs[sha] = nil
+		g.Go(func() error {
+			data, err := e.dirs.r.Blob(gctx, sha)
+			if err != nil {
+				return fmt.Errorf("read blob %s: %w", sha, err)
+			}
+			mu.Lock()
+			blobs[sha] = data
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return blobs, nil
+}
+
+// isBinary reports whether git would treat data as binary.
+func isBinary(data []byte) bool {
+	return bytes.IndexByte(data[:min(len(data), binaryProbeSize)], 0) >= 0
+}
+
+func (e *engine) mergeFile(st *pathState) {
+	var base []byte
+	if st.base.Exists() {
+		base = e.blobs[st.base.SHA]
+	}
+	ours, theirs := e.blobs[st.ours.SHA], e.blobs[st.their.SHA]
+	if isBinary(base) || isBinary(ours) || isBinary(theirs) {
+		st.conflict = &FileConflict{Path: st.path, Kind: ConflictBinary}
+		return
+	}
+	out := merge3(base, ours, theirs, algorithmHistogram, levelZealous)
+	if out.nConfl > 0 {
+		kind := ConflictContent
+		if !st.base.Exists() {
+			kind = ConflictAddAdd
+		}
+		st.conflict = &FileConflict{Path: st.path, Kind: kind, Hunks: conflictHunks(base, ours, theirs, out.hunks)}
+		return
+	}
+	switch {
+	case bytes.Equal(out.clean, ours):
+		st.result.SHA = st.ours.SHA
+	case bytes.Equal(out.clean, theirs):
+		st.result.SHA = st.their.SHA
+	default:
+		// Never nil, even when the merge empties the file: Content is
+		// what marks a change as needing an upload.
+		st.content = append([]byte{}, out.clean...)
+	}
+}
+
+func conflictHunks(base, ours, theirs []byte, hunks []*mergeHunk) []ConflictHunk {
+	bl, ol, tl := splitLines(base), splitLines(ours), splitLines(theirs)
+	lineRange := func(lines [][]byte, i, n int) LineRange {
+		r := LineRange{Start: i + 1}
+		if n == 0 {
+			r.Start = i
+		}
+		for _, l := range lines[i : i+n] {
+			r.Lines = append(r.Lines, string(l))
+		}
+		return r
+	}
+	out := make([]ConflictHunk, len(hunks))
+	for k, h := range hunks {
+		out[k] = ConflictHunk{
+			Base:   lineRange(bl, h.i0, h.chg0),
+			Head:   lineRange(ol, h.i1, h.chg1),
+			Parent: lineRange(tl, h.i2, h.chg2),
+		}
+	}
+	return out
+}
+
+// checkFileDirectory finds results that need a file and a directory at the
+// same path: a restored file under a path that stays a file, or a restored
+// file where the head has a directory that the revert does not empty.
+func (e *engine) checkFileDirectory(ctx context.Context) error {
+	head := e.req.Head
+	// fileAt reports whether the result has a file at q, an ancestor of a
+	// changed path.
+	fileAt := func(q string) bool {
+		if st, ok := e.paths[q]; ok {
+			return st.conflict == nil && st.result.Exists()
+		}
+		en := e.entry(head, q)
+		return en.Exists() && en.Mode != modeTree
+	}
+	var needHeadDirs []dirKey
+	for _, p := range e.order {
+		st := e.paths[p]
+		if st.conflict != nil || !st.result.Exists() {
+			continue
+		}
+		for q := parentDir(p); q != ""; q = parentDir(q) {
+			if fileAt(q) {
+				st.conflict = &FileConflict{Path: p, Kind: ConflictFileDirectory}
+				break
+			}
+		}
+		if st.conflict == nil && st.headIsTree {
+			needHeadDirs = append(needHeadDirs, dirKey{commit: head, dir: p})
+		}
+	}
+	if len(needHeadDirs) == 0 {
+		return nil
+	}
+	if err := e.dirs.fetch(ctx, needHeadDirs); err != nil {
+		return err
+	}
+	for _, k := range needHeadDirs {
+		remains, err := e.headDirRemains(ctx, k.dir)
+		if err != nil {
+			return err
+		}
+		if remains {
+			st := e.paths[k.dir]
+			st.conflict = &FileConflict{Path: st.path, Kind: ConflictFileDirectory}
+		}
+	}
+	return nil
+}
+
+// headDirRemains reports whether anything of the head's directory dir
+// survives the revert.
+func (e *engine) headDirRemains(ctx context.Context, dir string) (bool, error) {
+	head := e.req.Head
+	if err := e.dirs.fetch(ctx, []dirKey{{commit: head, dir: dir}}); err != nil {
+		return false, err
+	}
+	for name, en := range e.dirs.get(head, dir) {
+		child := dir + "/" + name
+		if en.Mode == modeTree {
+			if !e.isAncestorOfChange(child) {
+				return true, nil // a subtree the revert does not touch
+			}
+			remains, err := e.headDirRemains(ctx, child)
+			if err != nil || remains {
+				return remains, err
+			}
+			continue
+		}
+		if st, ok := e.paths[child]; ok && st.conflict == nil && !st.result.Exists() {
+			continue // deleted by the revert
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+func (e *engine) isAncestorOfChange(dir string) bool {
+	prefix := dir + "/"
+	i := sort.SearchStrings(e.order, prefix)
+	return i < len(e.order) && strings.HasPrefix(e.order[i], prefix)
+}
+
+func (e *engine) result() (*Result, error) {
+	var conflicts []FileConflict
+	var deletes, writes []Change
+	for _, p := range e.order {
+		st := e.paths[p]
+		if st.conflict != nil {
+			conflicts = append(conflicts, *st.conflict)
+			continue
+		}
+		switch {
+		case st.result == st.ours && st.content == nil:
+			// The head already has the result.
+		case !st.result.Exists():
+			if st.ours.Exists() {
+				deletes = append(deletes, Change{Path: p, Delete: true})
+			}
+		default:
+			writes = append(writes, Change{Path: p, Mode: st.result.Mode, SHA: st.result.SHA, Content: st.content})
+		}
+	}
+	if len(conflicts) > 0 {
+		return nil, &ConflictError{Commit: e.req.Commit, Head: e.req.Head, Files: conflicts}
+	}
+	if len(deletes)+len(writes) == 0 {
+		return nil, ErrNothingToRevert
+	}
+	return &Result{Changes: append(deletes, writes...)}, nil
+}
+
+// dirKey names one directory of one commit.
+type dirKey struct {
+	commit, dir string
+}
+
+// dirCache remembers directory listings for the duration of one Revert, so
+// that no (commit, directory) pair is read twice.
+type dirCache struct {
+	r       Reader
+	mu      sync.Mutex
+	entries map[dirKey]map[string]Entry
+}
+
+// fetch reads the listings not read yet, concurrently.
+func (c *dirCache) fetch(ctx context.Context, keys []dirKey) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(maxConcurrentReads)
+	c.mu.Lock()
+	var todo []dirKey
+	for _, k := range keys {
+		if _, ok := c.entries[k]; !ok {
+			c.entries[k] = nil // claimed
+			todo = append(todo, k)
+		}
+	}
+	c.mu.Unlock()
+	for _, k := range todo {
+		g.Go(func() error {
+			entries, err := c.r.Dir(gctx, k.commit, k.dir)
+			if err != nil {
+				return fmt.Errorf("list directory %q of %s: %w", k.dir, shortSHA(k.commit), err)
+			}
+			c.mu.Lock()
+			c.entries[k] = entries
+			c.mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		c.mu.Lock()
+		for _, k := range todo {
+			if c.entries[k] == nil {
+				delete(c.entries, k)
+			}
+		}
+		c.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// get returns a listing read by fetch.
+func (c *dirCache) get(commit, dir string) map[string]Entry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.entries[dirKey{commit: commit, dir: dir}]
+}

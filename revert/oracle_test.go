@@ -1,0 +1,194 @@
+package revert
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/fluxrollback/flux-rollback/internal/gitoracle"
+)
+
+var propertyCases = flag.Int("revert.cases", 600, "random (commit, head) pairs checked against git revert by TestRevertMatchesGit")
+
+// repoReader reads a repository on disk through git.
+type repoReader struct{ repo *gitoracle.Repo }
+
+func (r repoReader) Dir(_ context.Context, commit, dir string) (map[string]Entry, error) {
+	entries, err := r.repo.ReadDir(commit, dir)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Entry, len(entries))
+	for name, e := range entries {
+		out[name] = Entry{Mode: e.Mode, SHA: e.SHA}
+	}
+	return out, nil
+}
+
+func (r repoReader) Blob(_ context.Context, sha string) ([]byte, error) {
+	return r.repo.ReadBlob(sha)
+}
+
+// countingReader counts and records the reads it passes on.
+type countingReader struct {
+	Reader
+	mu    sync.Mutex
+	dirs  []string // "commit:dir"
+	blobs []string
+}
+
+func (c *countingReader) Dir(ctx context.Context, commit, dir string) (map[string]Entry, error) {
+	c.mu.Lock()
+	c.dirs = append(c.dirs, commit+":"+dir)
+	c.mu.Unlock()
+	return c.Reader.Dir(ctx, commit, dir)
+}
+
+func (c *countingReader) Blob(ctx context.Context, sha string) ([]byte, error) {
+	c.mu.Lock()
+	c.blobs = append(c.blobs, sha)
+	c.mu.Unlock()
+	return c.Reader.Blob(ctx, sha)
+}
+
+// checkAgainstGit reverts commit on head with the engine and with git and
+// fails the test, with a reproduction, when they disagree. It returns git's
+// outcome.
+func checkAgainstGit(t *testing.T, repo *gitoracle.Repo, commit gitoracle.Commit, head string, seed int64) gitoracle.Outcome {
+	t.Helper()
+	want, err := repo.Revert(commit.SHA, head)
+	if err != nil {
+		t.Fatalf("seed %d: git: %v", seed, err)
+	}
+	headTree, err := repo.RevParse(head + "^{tree}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := Request{Commit: commit.SHA, Parents: commit.Parents, Head: head, Paths: commit.Paths}
+	got, err := Revert(context.Background(), repoReader{repo}, req)
+
+	fail := func(format string, args ...any) {
+		t.Helper()
+		t.Fatalf("seed %d: revert %s on %s: %s\ngit said: %s\n%s", seed, commit.SHA, head,
+			fmt.Sprintf(format, args...), strings.TrimSpace(want.Output), reproduction(repo, commit, head))
+	}
+	var conflict *ConflictError
+	switch want.Outcome {
+	case gitoracle.Clean:
+		if err != nil {
+			fail("git reverts cleanly to tree %s, engine: %v", want.Tree, err)
+		}
+		tree, err := repo.ApplyTree(headTree, treeEdits(got.Changes))
+		if err != nil {
+			fail("applying the engine's changes %+v: %v", got.Changes, err)
+		}
+		if tree != want.Tree {
+			fail("engine's tree %s differs from git's %s; changes %+v", tree, want.Tree, got.Changes)
+		}
+	case gitoracle.Conflict:
+		if !errors.As(err, &conflict) {
+			fail("git conflicts on %v, engine: result %+v, error %v", want.Unmerged, got, err)
+		}
+	case gitoracle.NothingToCommit:
+		if !errors.Is(err, ErrNothingToRevert) {
+			fail("git has nothing to commit, engine: result %+v, error %v", got, err)
+		}
+	}
+	return want.Outcome
+}
+
+func treeEdits(changes []Change) []gitoracle.TreeEdit {
+	edits := make([]gitoracle.TreeEdit, len(changes))
+	for i, c := range changes {
+		edits[i] = gitoracle.TreeEdit{Path: c.Path, Delete: c.Delete, Mode: c.Mode, SHA: c.SHA, Content: c.Content}
+	}
+	return edits
+}
+
+// reproduction prints every version of the paths the commit changed, so
+// that a failing case can be turned into a table case.
+func reproduction(repo *gitoracle.Repo, commit gitoracle.Commit, head string) string {
+	var b strings.Builder
+	revs := []struct{ name, rev string }{{"parent", commit.Parents[0]}, {"commit", commit.SHA}, {"head", head}}
+	for _, p := range commit.Paths {
+		fmt.Fprintf(&b, "path %s:\n", p)
+		for _, r := range revs {
+			entries, err := repo.ReadDir(r.rev, parentDir(p))
+			if err != nil {
+				fmt.Fprintf(&b, "  %s: %v\n", r.name, err)
+				continue
+			}
+			e, ok := entries[filepath.Base(p)]
+			if !ok {
+				fmt.Fprintf(&b, "  %s: absent\n", r.name)
+				continue
+			}
+			content := ""
+			if e.Mode != modeTree && e.Mode != modeGitlink {
+				data, _ := repo.ReadBlob(e.SHA)
+				content = fmt.Sprintf("%q", data)
+			}
+			fmt.Fprintf(&b, "  %s: %s %s %s\n", r.name, e.Mode, e.SHA, content)
+		}
+	}
+	return b.String()
+}
+
+// TestRevertMatchesGit is the property test: on generated histories, for
+// random commits C and later heads H, the engine must produce git's tree
+// whenever git reverts cleanly, a conflict whenever git conflicts, and
+// ErrNothingToRevert whenever git has nothing to commit.
+// Run longer with -revert.cases=N.
+func TestRevertMatchesGit(t *testing.T) {
+	seeds := []int64{1, 2, 3}
+	var mu sync.Mutex
+	total := map[gitoracle.Outcome]int{}
+	t.Run("seeds", func(t *testing.T) {
+		for _, seed := range seeds {
+			t.Run(fmt.Sprint(seed), func(t *testing.T) {
+				t.Parallel()
+				h, err := gitoracle.Generate(filepath.Join(t.TempDir(), "repo"), gitoracle.Options{Seed: seed, Commits: 80})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { h.Close() })
+				rng := rand.New(rand.NewSource(seed))
+				n := (*propertyCases + len(seeds) - 1) / len(seeds)
+				outcomes := map[gitoracle.Outcome]int{}
+				for k := 0; k < n; k++ {
+					i := 1 + rng.Intn(len(h.Commits)-1)
+					j := i + rng.Intn(min(len(h.Commits)-i, 12))
+					if rng.Intn(3) == 0 {
+						j = i + rng.Intn(len(h.Commits)-i)
+					}
+					c := h.Commits[i]
+					if len(c.Parents) != 1 {
+						continue
+					}
+					outcomes[checkAgainstGit(t, h.Repo, c, h.Commits[j].SHA, seed)]++
+				}
+				t.Logf("seed %d: %v", seed, outcomes)
+				mu.Lock()
+				for o, n := range outcomes {
+					total[o] += n
+				}
+				mu.Unlock()
+			})
+		}
+	})
+	if t.Failed() {
+		return
+	}
+	for _, o := range []gitoracle.Outcome{gitoracle.Clean, gitoracle.Conflict, gitoracle.NothingToCommit} {
+		if total[o] < 20 {
+			t.Errorf("only %d cases where git's outcome is %v: the histories do not exercise it", total[o], o)
+		}
+	}
+	t.Logf("outcomes: %v", total)
+}
