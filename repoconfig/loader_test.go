@@ -2,99 +2,93 @@ package repoconfig
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-github/v57/github"
+
+	"github.com/fluxrollback/flux-rollback/fakegithub"
 )
 
-// contentsServer answers the two GitHub endpoints the loader reads, shaped as
-// GitHub answers them: GET /repos/{owner}/{repo} and
-// GET /repos/{owner}/{repo}/contents/{path}?ref=.
-type contentsServer struct {
-	// files by "owner/repo/path"; repos lists "owner/repo" that exist with
-	// their default branch.
-	files map[string]string
-	repos map[string]string
-	// fail answers 500 to requests whose path (without query) is a key.
+// world is the project's in-memory GitHub with the app installed on the
+// organisation acme, which has the repository acme/gitops.
+type world struct {
+	gh *fakegithub.GitHub
+	// fail answers 500, as GitHub does on an outage, to requests whose path
+	// (without the query) is a key, before they reach the fake.
 	fail map[string]bool
-
-	mu       sync.Mutex
-	requests []string // "path?query" of every request, in order
 }
 
-func (s *contentsServer) start(t *testing.T) *github.Client {
+const installationID = 42
+
+// newWorld creates acme/gitops and the repositories in repos ("owner/name"
+// to default branch; "" for a repository the app is not installed on, with
+// default branch main), then commits files ("owner/name/path" to content) on
+// each repository's default branch.
+func newWorld(t *testing.T, repos, files map[string]string) (*world, *github.Client) {
 	t.Helper()
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /repos/{owner}/{repo}", func(w http.ResponseWriter, r *http.Request) {
-		full := r.PathValue("owner") + "/" + r.PathValue("repo")
-		branch, ok := s.repos[full]
-		if !ok {
-			notFound(w)
+	w := &world{gh: fakegithub.New(fakegithub.Options{AppID: 1, AppSlug: "flux-rollback"}), fail: map[string]bool{}}
+	w.gh.AddInstallation(installationID, "acme")
+
+	all := map[string]string{"acme/gitops": "main"}
+	for name, branch := range repos {
+		all[name] = branch
+	}
+	for full, branch := range all {
+		owner, name, _ := strings.Cut(full, "/")
+		opts := fakegithub.RepoOptions{DefaultBranch: branch, Installation: installationID}
+		if branch == "" {
+			opts = fakegithub.RepoOptions{DefaultBranch: "main"}
+		}
+		repo := w.gh.AddRepo(owner, name, opts)
+		commit := map[string]*fakegithub.File{"README.md": {Content: "# " + name + "\n"}}
+		for path, content := range files {
+			if rest, ok := strings.CutPrefix(path, full+"/"); ok {
+				commit[rest] = &fakegithub.File{Content: content}
+			}
+		}
+		if _, err := repo.Commit(repo.DefaultBranch(), fakegithub.CommitSpec{
+			Message: "Initial commit",
+			Author:  fakegithub.Person{Name: "Octo Cat", Email: "octocat@example.com", Login: "octocat"},
+			Files:   commit,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if w.fail[r.URL.Path] {
+			rw.Header().Set("Content-Type", "application/json; charset=utf-8")
+			rw.WriteHeader(http.StatusInternalServerError)
+			_, _ = rw.Write([]byte(`{"message":"Server Error","documentation_url":"https://docs.github.com/rest"}`))
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"name": r.PathValue("repo"), "full_name": full, "default_branch": branch})
-	})
-	mux.HandleFunc("GET /repos/{owner}/{repo}/contents/{path...}", func(w http.ResponseWriter, r *http.Request) {
-		p := r.PathValue("path")
-		content, ok := s.files[r.PathValue("owner")+"/"+r.PathValue("repo")+"/"+p]
-		if !ok {
-			notFound(w)
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{
-			"type":     "file",
-			"encoding": "base64",
-			"size":     len(content),
-			"name":     p[strings.LastIndex(p, "/")+1:],
-			"path":     p,
-			"sha":      "3d21ec53a331a6f037a91c368710b99387d012c1",
-			"content":  base64.StdEncoding.EncodeToString([]byte(content)),
-		})
-	})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.requests = append(s.requests, r.URL.RequestURI())
-		s.mu.Unlock()
-		if s.fail[r.URL.Path] {
-			writeJSON(w, http.StatusInternalServerError, map[string]any{"message": "Server Error"})
-			return
-		}
-		mux.ServeHTTP(w, r)
+		w.gh.ServeHTTP(rw, r)
 	}))
 	t.Cleanup(srv.Close)
+	w.gh.SetBaseURL(srv.URL)
 
-	client := github.NewClient(srv.Client())
+	client := github.NewClient(srv.Client()).WithAuthToken(w.gh.IssueToken(installationID))
 	base, err := url.Parse(srv.URL + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
 	client.BaseURL = base
-	return client
+	return w, client
 }
 
-func (s *contentsServer) requestLog() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.requests...)
-}
-
-func notFound(w http.ResponseWriter) {
-	writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+// requestLog lists the path and query of every request the fake answered.
+func (w *world) requestLog() []string {
+	var out []string
+	for _, r := range w.gh.Requests() {
+		out = append(out, r.Path)
+	}
+	return out
 }
 
 const (
@@ -150,6 +144,13 @@ func TestLoad(t *testing.T) {
 			},
 		},
 		"no org .github repository gives server defaults": {
+			ref:    "main",
+			source: SourceServerDefaults,
+			want:   func(*Config) {},
+		},
+		"org file in a .github repository the app cannot see is not read": {
+			files:  map[string]string{"acme/.github/flux-rollback.yml": orgFile},
+			repos:  map[string]string{"acme/.github": ""},
 			ref:    "main",
 			source: SourceServerDefaults,
 			want:   func(*Config) {},
@@ -220,8 +221,10 @@ func TestLoad(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			gh := &contentsServer{files: tt.files, repos: tt.repos, fail: tt.fail}
-			client := gh.start(t)
+			w, client := newWorld(t, tt.repos, tt.files)
+			for path := range tt.fail {
+				w.fail[path] = true
+			}
 
 			got, err := NewLoader("", server).Load(context.Background(), client, "acme", "gitops", tt.ref)
 
@@ -274,11 +277,17 @@ func TestLoad(t *testing.T) {
 }
 
 func TestLoadReadsTheRequestedRefAndPath(t *testing.T) {
-	gh := &contentsServer{
-		files: map[string]string{"acme/gitops/config/rollback.yml": "version: 1\nbranch_prefix: revert-\n"},
-		repos: map[string]string{"acme/.github": "main"},
+	w, client := newWorld(t, map[string]string{"acme/.github": "main"}, map[string]string{
+		"acme/gitops/config/rollback.yml": "version: 1\nbranch_prefix: main-\n",
+	})
+	if _, err := w.gh.Repo("acme", "gitops").Commit("release/v2", fakegithub.CommitSpec{
+		Message: "Release branch settings",
+		Author:  fakegithub.Person{Name: "Octo Cat", Email: "octocat@example.com"},
+		Files:   map[string]*fakegithub.File{"config/rollback.yml": {Content: "version: 1\nbranch_prefix: revert-\n"}},
+	}); err != nil {
+		t.Fatal(err)
 	}
-	client := gh.start(t)
+	w.gh.ResetRequests()
 	loader := NewLoader("config/rollback.yml", DefaultConfig())
 
 	for range 2 {
@@ -296,31 +305,31 @@ func TestLoadReadsTheRequestedRefAndPath(t *testing.T) {
 		"/repos/acme/gitops/contents/config/rollback.yml?ref=release%2Fv2",
 		"/repos/acme/gitops/contents/config/rollback.yml?ref=release%2Fv2",
 	}
-	if got := gh.requestLog(); !reflect.DeepEqual(got, want) {
+	if got := w.requestLog(); !reflect.DeepEqual(got, want) {
 		t.Errorf("requests = %q, want %q", got, want)
 	}
 }
 
 func TestLoadOrgFileAtRootOfDotGithub(t *testing.T) {
-	gh := &contentsServer{
-		files: map[string]string{"acme/.github/flux-rollback.yml": orgFile},
-		repos: map[string]string{"acme/.github": "main"},
-	}
-	client := gh.start(t)
+	w, client := newWorld(t, map[string]string{"acme/.github": "main"}, map[string]string{
+		"acme/.github/flux-rollback.yml":         orgFile,
+		"acme/.github/.github/flux-rollback.yml": "version: 1\nminimum_role: admin\n",
+	})
+	w.gh.ResetRequests()
 
 	got, err := NewLoader(DefaultPath, DefaultConfig()).Load(context.Background(), client, "acme", "gitops", "main")
 	if err != nil {
 		t.Fatalf("Load() = %v", err)
 	}
-	if !got.Config.AllowAnyCommit {
-		t.Errorf("org file not applied: %+v", got.Config)
+	if !got.Config.AllowAnyCommit || got.Config.MinimumRole != "write" {
+		t.Errorf("Load() did not read flux-rollback.yml at the root of acme/.github: %+v", got.Config)
 	}
 	want := []string{
 		"/repos/acme/gitops/contents/.github/flux-rollback.yml?ref=main",
 		"/repos/acme/.github",
 		"/repos/acme/.github/contents/flux-rollback.yml?ref=main",
 	}
-	if got := gh.requestLog(); !reflect.DeepEqual(got, want) {
+	if got := w.requestLog(); !reflect.DeepEqual(got, want) {
 		t.Errorf("requests = %q, want %q", got, want)
 	}
 }
@@ -328,7 +337,7 @@ func TestLoadOrgFileAtRootOfDotGithub(t *testing.T) {
 func TestLoadReturnsIndependentCopies(t *testing.T) {
 	server := DefaultConfig()
 	server.PullRequest.Labels = []string{"rollback"}
-	client := (&contentsServer{}).start(t)
+	_, client := newWorld(t, nil, nil)
 	loader := NewLoader("", server)
 
 	first, err := loader.Load(context.Background(), client, "acme", "gitops", "main")
