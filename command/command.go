@@ -1,0 +1,250 @@
+// Package command reads the /rollback commands that people type in issue
+// comments, pull request conversations and commit comments.
+//
+// A command is a line of the comment that begins (after at most three spaces)
+// with the word /rollback, in any letter case, followed by its arguments
+// separated by spaces or tabs:
+//
+//	/rollback                    the commit the comment is on (Here)
+//	/rollback help               the syntax (Help)
+//	/rollback <sha>              a commit: 7 to 40 hexadecimal digits (Commit)
+//	/rollback <image>            the newest release of an image (Image)
+//	/rollback <image>:<tag>      an image back to a tag or digest (ImageToTag)
+//	/rollback <image> to <tag>   the same
+//
+// Anything else after /rollback is Unknown, so that the reply can show the
+// syntax. A word of 7 to 40 hexadecimal digits is always a commit, never an
+// image: an image whose name looks like that is named with its registry or
+// path, or with a tag. An all-hexadecimal word longer than 40 digits is
+// Unknown, as it is neither a Git commit SHA nor a sensible image name.
+//
+// Lines that GitHub does not show as plain text are not commands: fenced and
+// indented code, block quotes, HTML comments and raw HTML code blocks (see
+// markdown.go for the exact rules).
+package command
+
+import (
+	"strings"
+
+	"github.com/distribution/reference"
+)
+
+// Kind says what a command asks for.
+type Kind int
+
+// The zero Kind is Unknown so that a zero Command never asks for anything.
+const (
+	// Unknown is /rollback followed by something that is not a command.
+	Unknown Kind = iota
+	// Help is "/rollback help".
+	Help
+	// Here is a bare "/rollback": on a commit comment, that commit.
+	Here
+	// Commit is "/rollback <sha>".
+	Commit
+	// Image is "/rollback <image>": the newest release of that image.
+	Image
+	// ImageToTag is "/rollback <image> to <tag>" or "/rollback <image>:<tag>".
+	ImageToTag
+)
+
+// String names the kind as the constants do.
+func (k Kind) String() string {
+	switch k {
+	case Help:
+		return "Help"
+	case Here:
+		return "Here"
+	case Commit:
+		return "Commit"
+	case Image:
+		return "Image"
+	case ImageToTag:
+		return "ImageToTag"
+	default:
+		return "Unknown"
+	}
+}
+
+// Command is one /rollback command read from a comment.
+type Command struct {
+	Kind Kind
+	// SHA is the commit of a Commit command: 7 to 40 hexadecimal digits as
+	// typed, in lower case.
+	SHA string
+	// Image is the image of an Image or ImageToTag command as typed: a full
+	// name (gcr.io/acme/api-js) or its last path element (api-js).
+	Image string
+	// Tag is the tag (1.2.3) or digest (sha256:...) of an ImageToTag command.
+	Tag string
+	// Raw is the command as typed, from /rollback to the end of its line
+	// without trailing blanks, for echoing back (the caller escapes it).
+	Raw string
+	// Line is the 1-based line of the comment the command stood on.
+	Line int
+}
+
+// keyword opens every command; it is matched without regard to ASCII case.
+const keyword = "/rollback"
+
+// Parse returns the first command in a comment body, and whether there is
+// one. Its time is linear in the length of body.
+func Parse(body string) (Command, bool) {
+	var s scanner
+	line := 0
+	for rest := body; len(rest) > 0; {
+		line++
+		text := rest
+		end := strings.IndexAny(rest, "\r\n")
+		if end < 0 {
+			rest = ""
+		} else {
+			text = rest[:end]
+			next := end + 1
+			if rest[end] == '\r' && next < len(rest) && rest[next] == '\n' {
+				next++
+			}
+			rest = rest[next:]
+		}
+		if at, ok := s.next(text); ok {
+			cmd := interpret(strings.TrimRight(text[at:], " \t"))
+			cmd.Line = line
+			return cmd, true
+		}
+	}
+	return Command{}, false
+}
+
+// startsCommand reports whether text (a line without its indentation) begins
+// with the keyword as a whole word.
+func startsCommand(text string) bool {
+	if len(text) < len(keyword) || !equalFoldASCII(text[:len(keyword)], keyword) {
+		return false
+	}
+	return len(text) == len(keyword) || isBlank(text[len(keyword)])
+}
+
+// interpret reads the arguments of a command line that starts with the
+// keyword and has no trailing blanks.
+func interpret(raw string) Command {
+	cmd := Command{Kind: Unknown, Raw: raw}
+	args := strings.FieldsFunc(raw[len(keyword):], func(r rune) bool { return r == ' ' || r == '\t' })
+	switch {
+	case len(args) == 0:
+		cmd.Kind = Here
+	case len(args) == 1 && equalFoldASCII(args[0], "help"):
+		cmd.Kind = Help
+	case len(args) == 1 && isHex(args[0]):
+		if n := len(args[0]); n >= 7 && n <= 40 {
+			cmd.Kind, cmd.SHA = Commit, strings.ToLower(args[0])
+		} else if n < 7 {
+			cmd.Kind, cmd.Image, cmd.Tag = imageReference(args[0])
+		}
+	case len(args) == 1:
+		cmd.Kind, cmd.Image, cmd.Tag = imageReference(args[0])
+	case len(args) == 3 && equalFoldASCII(args[1], "to"):
+		cmd.Kind, cmd.Image, cmd.Tag = imageAndTag(args[0], args[2])
+	}
+	if cmd.Kind == Unknown {
+		cmd.Image, cmd.Tag = "", ""
+	}
+	return cmd
+}
+
+// imageReference reads an image reference as the OCI distribution grammar
+// defines it: a name alone (Image), or a name with a tag or a digest
+// (ImageToTag). A reference with both a tag and a digest is Unknown: it
+// names two versions, and the command restores one.
+func imageReference(word string) (Kind, string, string) {
+	ref, err := reference.Parse(word)
+	if err != nil {
+		return Unknown, "", ""
+	}
+	named, ok := ref.(reference.Named)
+	if !ok {
+		return Unknown, "", ""
+	}
+	tagged, hasTag := ref.(reference.Tagged)
+	digested, hasDigest := ref.(reference.Digested)
+	switch {
+	case hasTag && hasDigest:
+		return Unknown, "", ""
+	case hasTag:
+		return ImageToTag, named.Name(), tagged.Tag()
+	case hasDigest:
+		return ImageToTag, named.Name(), digested.Digest().String()
+	default:
+		return Image, named.Name(), ""
+	}
+}
+
+// imageAndTag reads "<image> to <tag>": the image must be a name without a
+// tag, and tag a tag or a digest.
+func imageAndTag(image, tag string) (Kind, string, string) {
+	if kind, name, _ := imageReference(image); kind != Image || name != image {
+		return Unknown, "", ""
+	}
+	// The reference grammar knows what a valid tag and digest are; joining
+	// the two words lets it judge, and the result must give back both words
+	// unchanged (a tag like "5000/x" would otherwise turn a host into a name).
+	joined := image + ":" + tag
+	if strings.Contains(tag, ":") {
+		joined = image + "@" + tag
+	}
+	kind, name, version := imageReference(joined)
+	if kind != ImageToTag || name != image || version != tag {
+		return Unknown, "", ""
+	}
+	return ImageToTag, image, tag
+}
+
+// HelpText is the short reply that explains the syntax, in Markdown.
+func HelpText() string {
+	return helpText
+}
+
+const helpText = "**How to ask for a rollback**: write one of these at the start of a line of a comment.\n" +
+	"\n" +
+	"| Command | What it does |\n" +
+	"| --- | --- |\n" +
+	"| `/rollback` | On a commit's comments: rolls back that commit. |\n" +
+	"| `/rollback <sha>` | Rolls back that commit. A SHA is 7 to 40 hexadecimal digits. |\n" +
+	"| `/rollback <image>` | Rolls back the newest release of the image, named in full (`ghcr.io/acme/web`) or by its last part (`web`). |\n" +
+	"| `/rollback <image> to <tag>` | Puts the image back to that tag or digest (`sha256:...`); `<image>:<tag>` says the same. |\n" +
+	"| `/rollback help` | Shows this help. |\n" +
+	"\n" +
+	"A word of 7 to 40 hexadecimal digits is always read as a commit: name an image that looks like one with its registry, or with a tag. " +
+	"Commands inside code blocks, quotes and HTML comments are ignored, and only the first command of a comment counts.\n"
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// equalFoldASCII compares without regard to ASCII case only:
+// strings.EqualFold would also take the Kelvin sign for a "k".
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if lowerASCII(a[i]) != lowerASCII(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
