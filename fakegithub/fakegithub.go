@@ -54,6 +54,10 @@ type Options struct {
 	HookID int64
 	// HTTPClient delivers webhooks; default a client with a 30s timeout.
 	HTTPClient *http.Client
+	// CheckSuiteOnPush makes every push to a branch also deliver
+	// check_suite "requested" for the new head, as GitHub does for apps
+	// subscribed to check_suite.
+	CheckSuiteOnPush bool
 }
 
 // GitHub is the in-memory GitHub. Create it with New.

@@ -59,8 +59,27 @@ func (g *GitHub) routes() []*route {
 		repo("GET", "/repos/{owner}/{repo}/commits/{ref}", contentsRead, g.getCommit),
 		repo("GET", "/repos/{owner}/{repo}/compare/{basehead}", contentsRead, g.compare),
 		repo("GET", "/repos/{owner}/{repo}/contents/{path}", contentsRead, g.getContents),
+
+		repo("POST", "/repos/{owner}/{repo}/check-runs", checks, g.createCheckRun),
+		repo("GET", "/repos/{owner}/{repo}/check-runs/{check_run_id}", checksRead, g.getCheckRun),
+		repo("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", checks, g.updateCheckRun),
+		repo("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs", checksRead, g.listCheckRuns),
+
+		repo("POST", "/repos/{owner}/{repo}/pulls", pulls, g.createPull),
+		repo("GET", "/repos/{owner}/{repo}/pulls", pullsRead, g.listPulls),
+		repo("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", pullsRead, g.getPull),
+		repo("POST", "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers", pulls, g.requestReviewers),
+		repo("GET", "/repos/{owner}/{repo}/issues/{issue_number}", issuesRead, g.getIssue),
+		repo("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", issuesRead, g.listIssueComments),
+		repo("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", issues, g.createIssueComment),
+		repo("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels", issues, g.addLabels),
+		repo("POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", issues, g.reactToIssueComment),
+		repo("POST", "/repos/{owner}/{repo}/comments/{comment_id}/reactions", contents, g.reactToCommitComment),
+		repo("GET", "/repos/{owner}/{repo}/commits/{commit_sha}/comments", contentsRead, g.listCommitComments),
+		repo("POST", "/repos/{owner}/{repo}/commits/{commit_sha}/comments", contents, g.createCommitComment),
+		repo("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission", metadata, g.getPermission),
 	}
-	return append(routes, g.laterRoutes()...)
+	return routes
 }
 
 // bot is the app's bot account.

@@ -179,12 +179,16 @@ type call struct {
 	body  []byte
 	token *accessToken // installation routes
 	repo  *Repo        // routes under /repos/{owner}/{repo}
+	base  string       // API base URL when rendering outside a request (webhooks)
 }
 
 func (c *call) param(name string) string { return c.r.PathValue(name) }
 
 // apiURL is the base URL of this API as the client sees it.
 func (c *call) apiURL() string {
+	if c.base != "" {
+		return c.base
+	}
 	scheme := "http"
 	if c.r.TLS != nil {
 		scheme = "https"
