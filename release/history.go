@@ -51,6 +51,9 @@ func sharesImage(a, b Release) bool {
 // first and each once. A "/rollback <image> to <tag>" naming a tag not in
 // this list asks for a version that was never released and is refused.
 func ImageTags(history []Release, image string) []string {
+	if image == "" {
+		return nil // changes whose image the diff did not show have Image ""
+	}
 	var tags []string
 	seen := make(map[string]bool)
 	add := func(tag string) {
