@@ -2,6 +2,7 @@ package repoconfig
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -88,7 +89,10 @@ func (l *Loader) Load(ctx context.Context, client *github.Client, owner, repo, r
 
 	cfg, err := Parse(file.Content, l.defaults)
 	if err != nil {
-		problems, _ := err.(Problems)
+		var problems Problems
+		if !errors.As(err, &problems) {
+			problems = Problems{{Message: err.Error()}}
+		}
 		return Fetched{Source: source, ParseError: &FileError{Source: source, Problems: problems}}, nil
 	}
 	return Fetched{Config: cfg, Source: source}, nil

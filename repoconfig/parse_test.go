@@ -208,3 +208,23 @@ func TestParseProblems(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkParse(b *testing.B) {
+	file := []byte(`version: 1
+branches: [staging]
+detection:
+  authors: [deploy-bot]
+  message_patterns: ['^deploy: \S+ \S+$']
+  ignore_paths: ["docs/**"]
+minimum_role: maintain
+pull_request:
+  labels: [rollback]
+  draft: true
+`)
+	defaults := DefaultConfig()
+	for b.Loop() {
+		if _, err := Parse(file, defaults); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
