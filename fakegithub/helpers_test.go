@@ -54,12 +54,19 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	key := testKey(t)
 	gh := fakegithub.New(fakegithub.Options{AppID: appID, AppSlug: "flux-rollback", AppPublicKey: &key.PublicKey})
-	srv := httptest.NewServer(gh)
-	t.Cleanup(srv.Close)
-	gh.SetBaseURL(srv.URL)
+	srv := newServer(t, gh)
 	gh.AddInstallation(installationID, "acme")
 	repo := gh.AddRepo("acme", "deploy", fakegithub.RepoOptions{DefaultBranch: "main", Installation: installationID})
 	return &env{gh: gh, srv: srv, repo: repo, key: key}
+}
+
+// newServer serves gh over HTTP for the duration of the test.
+func newServer(t *testing.T, gh *fakegithub.GitHub) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(gh)
+	t.Cleanup(srv.Close)
+	gh.SetBaseURL(srv.URL)
+	return srv
 }
 
 // client returns a go-github client authenticated with token.
@@ -167,3 +174,5 @@ func rawRequest(t *testing.T, method, url, auth string) *http.Response {
 	t.Cleanup(func() { resp.Body.Close() })
 	return resp
 }
+
+func minutes(n int) time.Duration { return time.Duration(n) * time.Minute }
