@@ -1,0 +1,32 @@
+// Package handlers holds one webhook handler per GitHub event. Handlers are
+// thin: parse the payload, filter, build the adapters, call the domain code,
+// report.
+package handlers
+
+import (
+	"github.com/palantir/go-githubapp/githubapp"
+
+	"github.com/fluxrollback/flux-rollback/repoconfig"
+)
+
+// Base is what every handler shares. The server fills it in.
+//
+// The server adds the installation id and the repository owner and name to
+// the logger of every event's context, next to go-githubapp's event type and
+// delivery id, so handlers log through zerolog.Ctx(ctx) without adding them.
+type Base struct {
+	githubapp.ClientCreator
+
+	// Configs loads a repository's options over the server's defaults.
+	Configs *repoconfig.Loader
+	// Concurrency bounds the GitHub requests one event makes at once; zero
+	// means the handlers' default.
+	Concurrency int
+}
+
+// All returns the handlers the server dispatches webhooks to.
+func All(base *Base) []githubapp.EventHandler {
+	return []githubapp.EventHandler{
+		&Installation{Base: base},
+	}
+}

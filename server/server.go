@@ -1,0 +1,340 @@
+// Package server wires flux-rollback together: configuration, logger, metrics
+// registry, GitHub client creator, webhook dispatcher and HTTP routes. It is
+// the only package that does.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	stdlog "log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/google/go-github/v57/github"
+	"github.com/gregjones/httpcache"
+	"github.com/mattn/go-isatty"
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rcrowley/go-metrics"
+	"github.com/rs/zerolog"
+	"github.com/rs/zerolog/hlog"
+
+	"github.com/fluxrollback/flux-rollback/handlers"
+	"github.com/fluxrollback/flux-rollback/repoconfig"
+)
+
+// Routes.
+const (
+	WebhookRoute = githubapp.DefaultWebhookRoute
+	HealthRoute  = "/api/health"
+	MetricsRoute = "/metrics"
+)
+
+// MaxPayloadBytes is GitHub's cap on webhook payloads; GitHub itself drops
+// larger ones, so anything bigger is not from GitHub.
+const MaxPayloadBytes = 25 << 20
+
+// Server states, as /api/health reports them.
+const (
+	stateStarting int32 = iota
+	stateReady
+	stateStopping
+)
+
+var stateNames = map[int32]string{
+	stateStarting: "starting",
+	stateReady:    "ok",
+	stateStopping: "stopping",
+}
+
+// Server is flux-rollback's HTTP server.
+type Server struct {
+	cfg      *Config
+	version  string
+	logger   zerolog.Logger
+	registry metrics.Registry
+	clients  githubapp.ClientCreator
+	handler  http.Handler
+	state    atomic.Int32
+	ready    chan struct{}
+
+	// abandon cancels the contexts of in-flight events once shutdown has
+	// waited shutdown_timeout for them.
+	abandon context.CancelFunc
+}
+
+// Option customises New.
+type Option func(*options)
+
+type options struct {
+	version       string
+	logger        *zerolog.Logger
+	registry      metrics.Registry
+	handlers      func(*handlers.Base) []githubapp.EventHandler
+	clientOptions []githubapp.ClientOption
+}
+
+// WithVersion sets the version reported by /api/health and sent in the
+// User-Agent of GitHub API requests.
+func WithVersion(v string) Option { return func(o *options) { o.version = v } }
+
+// WithLogger sets the logger; by default the server logs to stderr at the
+// configured level (see NewLogger).
+func WithLogger(l zerolog.Logger) Option { return func(o *options) { o.logger = &l } }
+
+// WithRegistry sets the metrics registry served at /metrics.
+func WithRegistry(r metrics.Registry) Option { return func(o *options) { o.registry = r } }
+
+// WithHandlers replaces handlers.All as the source of the webhook handlers.
+func WithHandlers(f func(*handlers.Base) []githubapp.EventHandler) Option {
+	return func(o *options) { o.handlers = f }
+}
+
+// WithClientOptions adds options to the GitHub client creator, such as
+// githubapp.WithTransport. Client middleware is the server's own: options
+// that set it are overridden.
+func WithClientOptions(opts ...githubapp.ClientOption) Option {
+	return func(o *options) { o.clientOptions = append(o.clientOptions, opts...) }
+}
+
+// New builds a server from a loaded configuration (see LoadConfig).
+func New(cfg *Config, opts ...Option) (*Server, error) {
+	o := options{version: "dev", handlers: handlers.All}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if cfg.GitHub.App.WebhookSecret == "" {
+		// go-github skips signature checks when the secret is empty.
+		return nil, errors.New("new server: the webhook secret is empty")
+	}
+	if o.registry == nil {
+		o.registry = metrics.NewRegistry()
+	}
+	if o.logger == nil {
+		l := NewLogger(os.Stderr, cfg.Server.LogLevel)
+		o.logger = &l
+	}
+
+	s := &Server{
+		cfg:      cfg,
+		version:  o.version,
+		logger:   *o.logger,
+		registry: o.registry,
+		ready:    make(chan struct{}),
+	}
+
+	clientOptions := append([]githubapp.ClientOption{
+		githubapp.WithClientUserAgent("flux-rollback/" + o.version),
+		githubapp.WithClientTimeout(cfg.Rollback.ClientTimeout),
+	}, o.clientOptions...)
+	clientOptions = append(clientOptions, githubapp.WithClientMiddleware(
+		githubapp.ClientMetrics(o.registry),
+		// Logs method, path, status and timing; never headers, so no token.
+		githubapp.ClientLogging(zerolog.DebugLevel),
+	))
+	if cfg.Rollback.CacheSizeMB > 0 {
+		cache := newLRUHTTPCache(cfg.Rollback.CacheSizeMB << 20)
+		// alwaysValidate: every read is revalidated with GitHub (a cheap 304
+		// that does not count against the rate limit) instead of trusting
+		// max-age=60, because a rollback must see the branch head as it is
+		// now. Installations share the cache safely: GitHub's responses vary
+		// on Authorization, so one token's entries never answer another's.
+		clientOptions = append(clientOptions, githubapp.WithClientCaching(true, func() httpcache.Cache { return cache }))
+	}
+	clients, err := githubapp.NewDefaultCachingClientCreator(cfg.GitHub.Config, clientOptions...)
+	if err != nil {
+		return nil, fmt.Errorf("create GitHub client creator: %w", err)
+	}
+	s.clients = clients
+
+	base := &handlers.Base{
+		ClientCreator: clients,
+		Configs:       repoconfig.NewLoader(cfg.Rollback.ConfigFile, cfg.Rollback.Defaults),
+	}
+	stop, abandon := context.WithCancel(context.Background())
+	s.abandon = abandon
+	scheduler := newSyncScheduler(stop, cfg.Rollback.MaxConcurrentEvents, cfg.Rollback.EventTimeout, o.registry)
+	metricsOnError := githubapp.MetricsErrorCallback(o.registry)
+	dispatcher := githubapp.NewEventDispatcher(o.handlers(base), cfg.GitHub.App.WebhookSecret,
+		githubapp.WithScheduler(scheduler),
+		githubapp.WithErrorCallback(func(w http.ResponseWriter, r *http.Request, err error) {
+			if tooLarge(err) {
+				zerolog.Ctx(r.Context()).Warn().Msg("Refused webhook payload over GitHub's 25 MB limit")
+				http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+				return
+			}
+			metricsOnError(w, r, err)
+		}),
+	)
+	metrics.GetOrRegisterGauge("build.info[version:"+o.version+"]", o.registry).Update(1)
+
+	mux := http.NewServeMux()
+	mux.Handle("POST "+WebhookRoute, webhookGuard(dispatcher))
+	mux.HandleFunc("GET "+HealthRoute, s.health)
+	mux.Handle("GET "+MetricsRoute, metricsHandler(o.registry))
+	s.handler = s.logRequests(mux)
+	return s, nil
+}
+
+// Config is the configuration the server was built with.
+func (s *Server) Config() *Config { return s.cfg }
+
+// Registry is the metrics registry served at /metrics.
+func (s *Server) Registry() metrics.Registry { return s.registry }
+
+// ClientCreator makes the GitHub clients the handlers use.
+func (s *Server) ClientCreator() githubapp.ClientCreator { return s.clients }
+
+// Handler serves all routes. It reports "starting" on /api/health until Run
+// has started.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Ready is closed once Run is serving.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// ListenAndServe listens on the configured address and runs the server (see
+// Run).
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Address())
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	return s.Run(ctx, ln)
+}
+
+// Run serves on ln until ctx is done or the process receives SIGINT or
+// SIGTERM. It then stops accepting connections and waits up to
+// server.shutdown_timeout for in-flight events to finish; it returns nil when
+// they all did. A second signal during that wait ends the process at once.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	ctx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		// The response to a webhook is written when its event is handled.
+		WriteTimeout: s.cfg.Rollback.EventTimeout + time.Minute,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     stdlog.New(s.logger.With().Str("component", "http").Logger(), "", 0),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	s.state.Store(stateReady)
+	close(s.ready)
+	s.logger.Info().Str("address", ln.Addr().String()).Str("version", s.version).Msg("flux-rollback is serving")
+
+	select {
+	case err := <-served:
+		s.state.Store(stateStopping)
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	stopSignals()
+	s.state.Store(stateStopping)
+	timeout := s.cfg.Server.ShutdownTimeout
+	s.logger.Info().Dur("timeout", timeout).Msg("Shutting down: waiting for in-flight events")
+
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		s.abandon()
+		closeErr := srv.Close()
+		<-served
+		return errors.Join(fmt.Errorf("shut down: in-flight events did not finish within %s: %w", timeout, err), closeErr)
+	}
+	<-served
+	s.logger.Info().Msg("Stopped")
+	return nil
+}
+
+// health answers 200 once the server is serving and 503 while it starts or
+// stops, so that a load balancer sends webhooks only where they will be
+// handled.
+func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
+	state := s.state.Load()
+	code := http.StatusOK
+	if state != stateReady {
+		code = http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(struct {
+		Status  string `json:"status"`
+		Version string `json:"version"`
+	}{stateNames[state], s.version})
+}
+
+// webhookGuard refuses what the dispatcher would read or accept needlessly:
+// bodies over GitHub's payload limit (413), and deliveries without a SHA-256
+// signature, which go-github would otherwise check against the weaker SHA-1
+// header.
+func webhookGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > MaxPayloadBytes {
+			zerolog.Ctx(r.Context()).Warn().Int64("content_length", r.ContentLength).Msg("Refused webhook payload over GitHub's 25 MB limit")
+			http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		if r.Header.Get(github.SHA256SignatureHeader) == "" {
+			zerolog.Ctx(r.Context()).Warn().Msg("Refused webhook without " + github.SHA256SignatureHeader)
+			http.Error(w, "missing "+github.SHA256SignatureHeader, http.StatusBadRequest)
+			return
+		}
+		// Bodies sent without a length are cut off at the limit instead.
+		r.Body = http.MaxBytesReader(w, r.Body, MaxPayloadBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// tooLarge reports whether the dispatcher failed because the body was cut
+// off by http.MaxBytesReader.
+func tooLarge(err error) bool {
+	var ve githubapp.ValidationError
+	var mbe *http.MaxBytesError
+	return errors.As(err, &ve) && errors.As(ve.Cause, &mbe)
+}
+
+// logRequests puts the server's logger in every request's context (handlers
+// and go-githubapp log through zerolog.Ctx) and logs each request once it is
+// answered: webhooks at info, probes and scrapes at debug.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	access := hlog.AccessHandler(func(r *http.Request, status, size int, d time.Duration) {
+		level := zerolog.DebugLevel
+		if r.URL.Path == WebhookRoute {
+			level = zerolog.InfoLevel
+		}
+		zerolog.Ctx(r.Context()).WithLevel(level).
+			Str("method", r.Method).
+			Str("path", r.URL.Path).
+			Str(githubapp.LogKeyEventType, r.Header.Get(github.EventTypeHeader)).
+			Str(githubapp.LogKeyDeliveryID, r.Header.Get(github.DeliveryIDHeader)).
+			Int("status", status).
+			Int("size", size).
+			Dur("duration", d).
+			Msg("HTTP request")
+	})
+	return hlog.NewHandler(s.logger)(access(next))
+}
+
+// NewLogger returns a JSON logger on w at level, or a human-readable one when
+// w is a terminal. An unknown level means info.
+func NewLogger(w io.Writer, level string) zerolog.Logger {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil || lvl == zerolog.NoLevel {
+		lvl = zerolog.InfoLevel
+	}
+	if f, ok := w.(*os.File); ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
+		w = zerolog.ConsoleWriter{Out: f, TimeFormat: time.TimeOnly}
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+}
