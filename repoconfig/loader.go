@@ -32,9 +32,11 @@ func NewLoader(path string, defaults Config) *Loader {
 	}
 	return &Loader{
 		// Remote references (a file that only says `remote: owner/repo`) are
-		// turned off: the organisation's .github repository already shares one
-		// file, and a second indirection would make "which file is wrong?"
-		// harder to answer. A `remote` key is reported as an unknown key.
+		// turned off. The organisation's .github repository already shares one
+		// file, and appconfig reports a reference to a missing file with a
+		// plain error that cannot be told apart from a GitHub outage, so a
+		// user's mistake would be retried forever instead of shown. A
+		// `remote` key is reported as an unknown key.
 		files:    appconfig.NewLoader([]string{path}, appconfig.WithRemoteRefParser(nil)),
 		defaults: defaults.Clone(),
 	}
