@@ -37,6 +37,9 @@ func NewOptions(d repoconfig.Detection) (Options, error) {
 		opts.Authors = append(opts.Authors, a)
 	}
 	for i, p := range d.MessagePatterns {
+		if p == "" {
+			return Options{}, fmt.Errorf("detection.message_patterns[%d]: empty pattern, which would match every commit message", i)
+		}
 		re, err := regexp.Compile(p)
 		if err != nil {
 			return Options{}, fmt.Errorf("detection.message_patterns[%d] %q: %w", i, p, err)

@@ -28,6 +28,7 @@ func TestNewOptions(t *testing.T) {
 		},
 		"empty author":      {in: repoconfig.Detection{Authors: []string{"a", "  "}}, err: "detection.authors[1]: empty author"},
 		"invalid pattern":   {in: repoconfig.Detection{MessagePatterns: []string{"ok", "(unclosed"}}, err: `detection.message_patterns[1] "(unclosed": error parsing regexp`},
+		"empty pattern":     {in: repoconfig.Detection{MessagePatterns: []string{""}}, err: "detection.message_patterns[0]: empty pattern"},
 		"invalid glob":      {in: repoconfig.Detection{IgnorePaths: []string{"docs/[a-"}}, err: `detection.ignore_paths[0] "docs/[a-": not a valid path glob`},
 		"empty ignore path": {in: repoconfig.Detection{IgnorePaths: []string{""}}, err: "detection.ignore_paths[0]"},
 	}

@@ -314,8 +314,11 @@ func describeReference(ch ImageChange) string {
 	if ch.Setter != "" {
 		return fmt.Sprintf(`the field marked {"$imagepolicy": %q}`, ch.Setter)
 	}
-	if ch.Image == "" {
+	switch {
+	case ch.Image == "":
 		return fmt.Sprintf("the image %s at line %d", ch.Field, ch.Line)
+	case ch.Field == FieldImage:
+		return fmt.Sprintf("the reference to image %s", ch.Image)
 	}
 	return fmt.Sprintf("the %s of image %s", ch.Field, ch.Image)
 }
