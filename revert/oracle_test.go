@@ -66,7 +66,7 @@ func checkAgainstGit(t *testing.T, repo *gitoracle.Repo, commit gitoracle.Commit
 	if err != nil {
 		t.Fatalf("seed %d: git: %v", seed, err)
 	}
-	headTree, err := repo.RevParse(head + "^{tree}")
+	headTree, err := repo.TreeOf(head)
 	if err != nil {
 		t.Fatal(err)
 	}

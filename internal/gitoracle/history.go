@@ -50,10 +50,10 @@ func Generate(dir string, opts Options) (*History, error) {
 		g.addText()
 	}
 	g.addSymlink()
-	if _, err := g.commit("initial"); err != nil {
+	if err := g.commit("initial"); err != nil {
 		return nil, err
 	}
-	for len(g.shas) < opts.Commits+1 {
+	for g.count < opts.Commits+1 {
 		if err := g.step(); err != nil {
 			return nil, err
 		}
@@ -101,7 +101,7 @@ type generator struct {
 	repo  *Repo
 	rng   *rand.Rand
 	files map[string]*genFile
-	shas  []string
+	count int // commits made
 }
 
 var folders = []string{"", "apps", "apps/web", "apps/api", "infra", "infra/base/config", "clusters/prod"}
@@ -216,10 +216,10 @@ func (g *generator) editText(p string) {
 // step makes one commit.
 func (g *generator) step() error {
 	switch op := g.rng.Intn(100); {
-	case op < 8 && len(g.shas) > 2:
+	case op < 8 && g.count > 2:
 		// Revert an earlier commit with git, as a user would; when that
 		// conflicts, make an ordinary commit instead.
-		target := g.shas[1+g.rng.Intn(len(g.shas)-1)]
+		target := fmt.Sprintf("HEAD~%d", g.rng.Intn(g.count-1))
 		if ok, err := g.gitRevert(target); err != nil || ok {
 			return err
 		}
@@ -266,13 +266,12 @@ func (g *generator) step() error {
 		f := g.files[p]
 		before := append([]string{}, f.lines...)
 		g.editText(p)
-		if _, err := g.commit(fmt.Sprintf("change %s", p)); err != nil {
+		if err := g.commit(fmt.Sprintf("change %s", p)); err != nil {
 			return err
 		}
 		f.lines = before
 	}
-	_, err := g.commit(fmt.Sprintf("commit %d", len(g.shas)))
-	return err
+	return g.commit(fmt.Sprintf("commit %d", g.count))
 }
 
 // gitRevert reverts sha with git and reports whether it committed.
@@ -290,26 +289,21 @@ func (g *generator) gitRevert(sha string) (bool, error) {
 		}
 		return false, nil
 	}
-	head, err := r.RevParse("HEAD")
-	if err != nil {
-		return false, err
-	}
-	g.shas = append(g.shas, head)
+	g.count++
 	return true, g.load()
 }
 
 // commit writes the model to the work tree and commits it (an unchanged
 // tree still makes a commit, so the count of commits is predictable).
-func (g *generator) commit(message string) (string, error) {
+func (g *generator) commit(message string) error {
 	if err := g.sync(); err != nil {
-		return "", err
+		return err
 	}
-	sha, err := g.repo.Commit(message)
-	if err != nil {
-		return "", err
+	if err := g.repo.commit(message); err != nil {
+		return err
 	}
-	g.shas = append(g.shas, sha)
-	return sha, nil
+	g.count++
+	return nil
 }
 
 // sync makes the work tree match the model.

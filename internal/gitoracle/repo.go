@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // Repo is a non-bare repository on disk.
@@ -35,8 +37,11 @@ type Repo struct {
 	catIn   io.WriteCloser
 	catOut  *bufio.Reader
 	workMu  sync.Mutex
-	work    string // worktree used to run reverts
-	workDir bool   // work holds leftovers of a conflicted revert
+	work    string   // worktree used to run reverts
+	workDir bool     // work holds leftovers of a conflicted revert
+	trees   sync.Map // commit SHA -> tree SHA, from Log
+
+	store *filesystem.Storage // writes the trees ApplyTree builds; under workMu
 }
 
 // Init creates an empty repository with branch main in dir.
@@ -112,16 +117,34 @@ func (r *Repo) gitIn(dir string, extraEnv []string, stdin []byte, args ...string
 // Commit records the work tree as a commit on the current branch, stamped
 // one minute after the previous one, and returns its SHA.
 func (r *Repo) Commit(message string) (string, error) {
-	if _, err := r.Git(nil, "add", "-A"); err != nil {
+	if err := r.commit(message); err != nil {
 		return "", err
+	}
+	return r.RevParse("HEAD")
+}
+
+func (r *Repo) commit(message string) error {
+	if _, err := r.Git(nil, "add", "-A"); err != nil {
+		return err
 	}
 	r.now += 60
 	date := fmt.Sprintf("GIT_AUTHOR_DATE=%d +0000", r.now)
 	cdate := fmt.Sprintf("GIT_COMMITTER_DATE=%d +0000", r.now)
-	if _, err := r.gitIn(r.Dir, []string{date, cdate}, nil, "commit", "-q", "--allow-empty", "-m", message); err != nil {
+	_, err := r.gitIn(r.Dir, []string{date, cdate}, nil, "commit", "-q", "--allow-empty", "-m", message)
+	return err
+}
+
+// TreeOf returns the tree of a commit.
+func (r *Repo) TreeOf(commit string) (string, error) {
+	if tree, ok := r.trees.Load(commit); ok {
+		return tree.(string), nil
+	}
+	tree, err := r.RevParse(commit + "^{tree}")
+	if err != nil {
 		return "", err
 	}
-	return r.RevParse("HEAD")
+	r.trees.Store(commit, tree)
+	return tree, nil
 }
 
 // RevParse resolves a revision to a full object id.
@@ -147,21 +170,26 @@ type Commit struct {
 // Log lists the commits reachable from rev along first parents, oldest
 // first.
 func (r *Repo) Log(rev string) ([]Commit, error) {
-	out, err := r.Git(nil, "log", "--first-parent", "--reverse", "--format=%H %T %P", rev)
+	out, err := r.Git(nil, "log", "--first-parent", "--reverse", "--no-renames", "--root",
+		"--name-only", "-z", "--format=%x01%H %T %P", rev)
 	if err != nil {
 		return nil, err
 	}
 	var commits []Commit
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		f := strings.Fields(line)
+	for _, rec := range strings.Split(string(out), "\x01")[1:] {
+		header, names, _ := strings.Cut(rec, "\n")
+		f := strings.Fields(strings.TrimRight(header, "\x00"))
 		if len(f) < 2 {
-			continue
+			return nil, fmt.Errorf("git log: unexpected record %q", rec)
 		}
 		c := Commit{SHA: f[0], Tree: f[1], Parents: f[2:]}
-		if c.Paths, err = r.ChangedPaths(c.SHA); err != nil {
-			return nil, err
+		for _, p := range strings.Split(names, "\x00") {
+			if p = strings.Trim(p, "\n"); p != "" {
+				c.Paths = append(c.Paths, p)
+			}
 		}
 		commits = append(commits, c)
+		r.trees.Store(c.SHA, c.Tree)
 	}
 	return commits, nil
 }
@@ -199,15 +227,29 @@ func (r *Repo) ReadDir(commit, dir string) (map[string]TreeEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries := make(map[string]TreeEntry)
-	if typ != "tree" {
-		return entries, nil
+	if typ == "missing" && dir != "" {
+		// Tell a missing directory from a missing commit.
+		if typ, _, err = r.catFile(commit + "^{tree}"); err != nil {
+			return nil, err
+		}
 	}
+	if typ == "missing" {
+		return nil, fmt.Errorf("read directory %q of %s: no such commit", dir, commit)
+	}
+	if typ != "tree" {
+		return map[string]TreeEntry{}, nil
+	}
+	return parseTree(spec, data)
+}
+
+// parseTree decodes a tree object.
+func parseTree(name string, data []byte) (map[string]TreeEntry, error) {
+	entries := make(map[string]TreeEntry)
 	for len(data) > 0 {
 		sp := bytes.IndexByte(data, ' ')
 		nul := bytes.IndexByte(data, 0)
 		if sp < 0 || nul < sp || len(data) < nul+21 {
-			return nil, fmt.Errorf("read tree %s: malformed entry", spec)
+			return nil, fmt.Errorf("read tree %s: malformed entry", name)
 		}
 		mode := string(data[:sp])
 		if len(mode) == 5 {

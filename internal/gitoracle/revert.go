@@ -1,7 +1,6 @@
 package gitoracle
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -94,7 +93,7 @@ func (r *Repo) Revert(commit, head string) (RevertResult, error) {
 	if err != nil {
 		return RevertResult{}, fmt.Errorf("write reverted tree: %w", err)
 	}
-	headTree, err := r.RevParse(head + "^{tree}")
+	headTree, err := r.TreeOf(head)
 	if err != nil {
 		return RevertResult{}, err
 	}
@@ -103,77 +102,4 @@ func (r *Repo) Revert(commit, head string) (RevertResult, error) {
 		res.Outcome = NothingToCommit
 	}
 	return res, nil
-}
-
-// TreeEdit is one change to a tree: delete Path, or set it to an existing
-// blob (SHA) or to new content (Content).
-type TreeEdit struct {
-	Path    string
-	Delete  bool
-	Mode    string
-	SHA     string
-	Content []byte
-}
-
-// ApplyTree applies edits in order to tree and writes the resulting tree,
-// as the Git Data API's create-tree does with base_tree. Edits that need a
-// file where the tree has a directory (or the reverse) fail unless earlier
-// edits removed what was in the way.
-func (r *Repo) ApplyTree(tree string, edits []TreeEdit) (string, error) {
-	r.workMu.Lock()
-	defer r.workMu.Unlock()
-	index := []string{"GIT_INDEX_FILE=" + filepath.Join(r.Dir, ".git", "oracle-apply-index")}
-	if _, err := r.gitIn(r.Dir, index, nil, "read-tree", tree); err != nil {
-		return "", fmt.Errorf("read tree %s: %w", tree, err)
-	}
-	var info bytes.Buffer
-	for _, e := range edits {
-		switch {
-		case e.Delete:
-			fmt.Fprintf(&info, "0 %s\t%s\n", strings.Repeat("0", 40), e.Path)
-		case e.Content != nil:
-			sha, err := r.WriteBlob(e.Content)
-			if err != nil {
-				return "", err
-			}
-			fmt.Fprintf(&info, "%s %s\t%s\n", e.Mode, sha, e.Path)
-		default:
-			fmt.Fprintf(&info, "%s %s\t%s\n", e.Mode, e.SHA, e.Path)
-		}
-	}
-	if _, err := r.gitIn(r.Dir, index, info.Bytes(), "update-index", "--index-info"); err != nil {
-		return "", fmt.Errorf("apply tree edits: %w", err)
-	}
-	out, err := r.gitIn(r.Dir, index, nil, "write-tree")
-	if err != nil {
-		return "", fmt.Errorf("write tree: %w", err)
-	}
-	newTree := strings.TrimSpace(string(out))
-
-	// update-index silently drops index entries that clash with an added
-	// path; create-tree would not, so any path changed beyond the edited
-	// ones is an error.
-	edited := make(map[string]bool, len(edits))
-	for _, e := range edits {
-		edited[e.Path] = true
-	}
-	changed, err := r.Git(nil, "diff-tree", "-r", "-z", "--no-renames", "--name-only", tree, newTree)
-	if err != nil {
-		return "", fmt.Errorf("compare trees: %w", err)
-	}
-	for _, p := range strings.Split(string(changed), "\x00") {
-		if p != "" && !edited[p] {
-			return "", fmt.Errorf("apply tree edits: %s changed although no edit names it (a file/directory clash)", p)
-		}
-	}
-	return newTree, nil
-}
-
-// WriteBlob stores content as a blob and returns its id.
-func (r *Repo) WriteBlob(content []byte) (string, error) {
-	out, err := r.Git(content, "hash-object", "-w", "--stdin")
-	if err != nil {
-		return "", fmt.Errorf("write blob: %w", err)
-	}
-	return strings.TrimSpace(string(out)), nil
 }
