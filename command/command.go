@@ -156,6 +156,9 @@ func interpret(raw string) Command {
 // (ImageToTag). A reference with both a tag and a digest is Unknown: it
 // names two versions, and the command restores one.
 func imageReference(word string) (Kind, string, string) {
+	if len(word) > maxReferenceLen {
+		return Unknown, "", ""
+	}
 	ref, err := reference.Parse(word)
 	if err != nil {
 		return Unknown, "", ""
@@ -177,6 +180,12 @@ func imageReference(word string) (Kind, string, string) {
 		return Image, named.Name(), ""
 	}
 }
+
+// maxReferenceLen bounds the image references worth reading: no valid one
+// comes near it (a path has at most 255 characters, a DNS host 253, a tag
+// 128, a sha512 digest 135), and longer words are not worth the time of the
+// reference grammar's regular expression.
+const maxReferenceLen = 1024
 
 // imageAndTag reads "<image> to <tag>": the image must be a name without a
 // tag, and tag a tag or a digest.

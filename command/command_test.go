@@ -284,3 +284,14 @@ func TestHelpTextShowsEveryForm(t *testing.T) {
 		}
 	}
 }
+
+func TestParseOverlongReference(t *testing.T) {
+	name := strings.Repeat("a/", maxReferenceLen/2) + "a"
+	if got, _ := Parse("/rollback " + name); got.Kind != Unknown {
+		t.Errorf("a %d-character image parses as %v", len(name), got.Kind)
+	}
+	longest := strings.Repeat("a", 255) + ":" + strings.Repeat("1", 128)
+	if got, _ := Parse("/rollback " + longest); got.Kind != ImageToTag {
+		t.Errorf("the longest name and tag parse as %v", got.Kind)
+	}
+}
