@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -176,3 +178,14 @@ func rawRequest(t *testing.T, method, url, auth string) *http.Response {
 }
 
 func minutes(n int) time.Duration { return time.Duration(n) * time.Minute }
+
+func readAll(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -321,6 +321,12 @@ func (r *Repo) associationLocked(u *user) string {
 	return "NONE"
 }
 
+// isCollaboratorLocked reports whether login has a role on the repository
+// (the owner of a personal repository always has).
+func (r *Repo) isCollaboratorLocked(login string) bool {
+	return r.roles[strings.ToLower(login)] != "" || (strings.EqualFold(login, r.owner.login) && r.owner.kind == "User")
+}
+
 // roleLocked returns login's role_name and the legacy permission derived
 // from it, as the collaborator permission route reports them.
 //
@@ -533,7 +539,7 @@ func (g *GitHub) requestReviewers(c *call) {
 			c.unprocessable("Review cannot be requested from pull request author.")
 			return
 		}
-		if _, role := c.repo.roleLocked(login); role == "none" || c.repo.roles[strings.ToLower(login)] == "" {
+		if !c.repo.isCollaboratorLocked(login) {
 			c.unprocessable("Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the " + c.repo.fullName() + " repository.")
 			return
 		}
