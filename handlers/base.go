@@ -17,6 +17,8 @@ import (
 type Base struct {
 	githubapp.ClientCreator
 
+	// AppID is the GitHub App's id: only this App's check runs are acted on.
+	AppID int64
 	// Configs loads a repository's options over the server's defaults.
 	Configs *repoconfig.Loader
 	// Concurrency bounds the GitHub requests one event makes at once; zero
@@ -28,5 +30,10 @@ type Base struct {
 func All(base *Base) []githubapp.EventHandler {
 	return []githubapp.EventHandler{
 		&Installation{Base: base},
+		&Push{Base: base},
+		&CheckRun{Base: base},
+		&CheckSuite{Base: base},
+		&IssueComment{Base: base},
+		&CommitComment{Base: base},
 	}
 }

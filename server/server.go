@@ -156,6 +156,7 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 
 	base := &handlers.Base{
 		ClientCreator: clients,
+		AppID:         cfg.GitHub.App.IntegrationID,
 		Configs:       repoconfig.NewLoader(cfg.Rollback.ConfigFile, cfg.Rollback.Defaults),
 	}
 	stop, abandon := context.WithCancel(context.Background())

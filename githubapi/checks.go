@@ -1,0 +1,97 @@
+package githubapi
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/go-github/v57/github"
+)
+
+// CheckRunName is the name of flux-rollback's check runs.
+const CheckRunName = "Rollback"
+
+// Action is a button on a check run.
+type Action struct {
+	Label, Identifier, Description string
+}
+
+// CheckRunOutput is what a check run shows.
+type CheckRunOutput struct {
+	Name       string // CheckRunName when empty
+	Status     string // "queued", "in_progress" or "completed"
+	Conclusion string // with "completed": "neutral", "success", "failure", "action_required"
+	Title      string
+	Summary    string
+	Text       string
+	Actions    []Action
+	ExternalID string
+}
+
+// checkRunOutput maps the output onto go-github's.
+func (o CheckRunOutput) github() (*github.CheckRunOutput, []*github.CheckRunAction) {
+	out := &github.CheckRunOutput{Title: github.String(o.Title), Summary: github.String(o.Summary)}
+	if o.Text != "" {
+		out.Text = github.String(o.Text)
+	}
+	// A nil slice leaves the actions as they were; an empty one removes them.
+	actions := make([]*github.CheckRunAction, 0, len(o.Actions))
+	for _, a := range o.Actions {
+		actions = append(actions, &github.CheckRunAction{Label: a.Label, Identifier: a.Identifier, Description: a.Description})
+	}
+	return out, actions
+}
+
+func (o CheckRunOutput) name() string {
+	if o.Name == "" {
+		return CheckRunName
+	}
+	return o.Name
+}
+
+// FindCheckRun returns the ID of this App's check run named CheckRunName on
+// sha, or 0 when there is none.
+func (r *Repo) FindCheckRun(ctx context.Context, appID int64, sha string) (int64, error) {
+	res, _, err := r.client.Checks.ListCheckRunsForRef(ctx, r.owner, r.name, sha, &github.ListCheckRunsOptions{
+		CheckName: github.String(CheckRunName), AppID: github.Int64(appID), Filter: github.String("latest"),
+		ListOptions: github.ListOptions{PerPage: 1},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("list check runs of %s: %w", sha, err)
+	}
+	if len(res.CheckRuns) == 0 {
+		return 0, nil
+	}
+	return res.CheckRuns[0].GetID(), nil
+}
+
+// CreateCheckRun creates a check run on sha.
+func (r *Repo) CreateCheckRun(ctx context.Context, sha string, o CheckRunOutput) (int64, error) {
+	out, actions := o.github()
+	opts := github.CreateCheckRunOptions{
+		Name: o.name(), HeadSHA: sha, Status: github.String(o.Status), Output: out, Actions: actions,
+	}
+	if o.Conclusion != "" {
+		opts.Conclusion = github.String(o.Conclusion)
+	}
+	if o.ExternalID != "" {
+		opts.ExternalID = github.String(o.ExternalID)
+	}
+	run, _, err := r.client.Checks.CreateCheckRun(ctx, r.owner, r.name, opts)
+	if err != nil {
+		return 0, fmt.Errorf("create check run on %s: %w", sha, err)
+	}
+	return run.GetID(), nil
+}
+
+// UpdateCheckRun replaces what check run id shows.
+func (r *Repo) UpdateCheckRun(ctx context.Context, id int64, o CheckRunOutput) error {
+	out, actions := o.github()
+	opts := github.UpdateCheckRunOptions{Name: o.name(), Status: github.String(o.Status), Output: out, Actions: actions}
+	if o.Conclusion != "" {
+		opts.Conclusion = github.String(o.Conclusion)
+	}
+	if _, _, err := r.client.Checks.UpdateCheckRun(ctx, r.owner, r.name, id, opts); err != nil {
+		return fmt.Errorf("update check run %d: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,138 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/go-github/v57/github"
+	"github.com/rs/zerolog"
+
+	"github.com/fluxrollback/flux-rollback/command"
+	"github.com/fluxrollback/flux-rollback/githubapi"
+	"github.com/fluxrollback/flux-rollback/internal/markdown"
+	"github.com/fluxrollback/flux-rollback/report"
+	"github.com/fluxrollback/flux-rollback/rollback"
+)
+
+// thread is where a command was typed: the reply goes back there.
+type thread interface {
+	acknowledge(ctx context.Context) error
+	reply(ctx context.Context, body string) error
+}
+
+// commentEvent is what the comment handlers share of their events.
+type commentEvent struct {
+	installationID int64
+	repo           *github.Repository
+	author         *github.User
+	viaApp         bool   // the comment was made through a GitHub App
+	body           string // the comment
+	commit         string // the commented commit, for commit comments
+}
+
+// fromBot reports whether a bot wrote the comment; bots (this App among
+// them) are never obeyed, so two apps cannot drive each other.
+func (e commentEvent) fromBot() bool {
+	return e.viaApp || e.author.GetType() == "Bot" || strings.HasSuffix(e.author.GetLogin(), "[bot]")
+}
+
+// runComment obeys the /rollback command in a new comment, if there is one.
+func runComment(ctx context.Context, b *Base, e commentEvent, newThread func(*githubapi.Repo) thread) error {
+	ctx, logger := b.eventContext(ctx, e.installationID, e.repo)
+	if e.fromBot() {
+		logger.Debug().Str(LogKeyUser, e.author.GetLogin()).Msg("ignoring a comment by a bot")
+		return nil
+	}
+	cmd, ok := command.Parse(e.body)
+	if !ok {
+		logger.Debug().Msg("comment holds no command")
+		return nil
+	}
+	requester := e.author.GetLogin()
+	ctx, logger = withKeys(ctx, cmd.SHA, requester)
+
+	client, err := b.NewInstallationClient(e.installationID)
+	if err != nil {
+		return fmt.Errorf("create installation client: %w", err)
+	}
+	owner, name := e.repo.GetOwner().GetLogin(), e.repo.GetName()
+	repo := githubapi.NewRepo(client, owner, name)
+	t := newThread(repo)
+	if err := t.acknowledge(ctx); err != nil {
+		return err
+	}
+
+	reply, err := answer(ctx, b, client, repo, e, cmd, requester)
+	if err != nil {
+		// The failure is told where the command was typed, and returned so
+		// that the delivery is recorded as failed and can be redelivered.
+		if rerr := t.reply(ctx, failureReply(err)); rerr != nil {
+			logger.Error().Err(rerr).Msg("could not reply with the failure")
+		}
+		return err
+	}
+	return t.reply(ctx, reply)
+}
+
+// answer carries out a command and words the reply.
+func answer(ctx context.Context, b *Base, client *github.Client, repo *githubapi.Repo, e commentEvent, cmd command.Command, requester string) (string, error) {
+	switch cmd.Kind {
+	case command.Help:
+		return command.HelpText(), nil
+	case command.Unknown:
+		return fmt.Sprintf("I don't know %s.\n\n%s", markdown.Code(cmd.Raw), command.HelpText()), nil
+	case command.Here:
+		if e.commit == "" {
+			return fmt.Sprintf("%s alone works on a commit's comments; here, name the commit or the image.\n\n%s", markdown.Code("/rollback"), command.HelpText()), nil
+		}
+		cmd.SHA = e.commit
+	}
+
+	defaultBranch := e.repo.GetDefaultBranch()
+	cfg, err := b.loadConfig(ctx, client, repo.Owner(), repo.Name(), defaultBranch)
+	if err != nil {
+		return "", err
+	}
+	if cfg.broken() {
+		return "Not rolled back: the configuration is invalid. " + brokenConfigText(cfg), nil
+	}
+	if !cfg.enabled() {
+		return "flux-rollback is disabled in this repository's configuration.", nil
+	}
+
+	svc := &rollback.Service{Repo: repo, Permissions: repo, Writer: repo, Pulls: repo, History: repo}
+	req := rollback.Request{
+		Commit: cmd.SHA, Branch: defaultBranch, Requester: requester,
+		Config: cfg.Config, Detection: cfg.detection, RequireRelease: !cfg.Config.AllowAnyCommit,
+	}
+	var out *rollback.Outcome
+	switch cmd.Kind {
+	case command.Image:
+		req.Commit, err = svc.NewestRelease(ctx, defaultBranch, cmd.Image, cfg.detection)
+		if err == nil {
+			out, err = svc.Revert(ctx, req)
+		}
+	case command.ImageToTag:
+		out, err = svc.RestoreTo(ctx, req, cmd.Image, cmd.Tag)
+	default:
+		out, err = svc.Revert(ctx, req)
+	}
+
+	var refusal *rollback.Refusal
+	switch {
+	case errors.As(err, &refusal):
+		zerolog.Ctx(ctx).Info().Str("reason", string(refusal.Reason)).Msg("rollback refused")
+		return report.RefusalReply(refusal), nil
+	case err != nil:
+		return "", err
+	}
+	return report.OutcomeText(out, requester), nil
+}
+
+// failureReply tells the user that GitHub failed and the command can be
+// repeated safely.
+func failureReply(err error) string {
+	return fmt.Sprintf("The rollback could not be finished because a GitHub request failed: %s.\n\nRepeat the command: anything already created is reused.", markdown.Escape(err.Error()))
+}

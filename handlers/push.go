@@ -1,0 +1,174 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/google/go-github/v57/github"
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/fluxrollback/flux-rollback/githubapi"
+	"github.com/fluxrollback/flux-rollback/release"
+)
+
+// Push puts a Rollback check run on every Flux release commit pushed to a
+// watched branch.
+type Push struct {
+	*Base
+}
+
+var _ githubapp.EventHandler = (*Push)(nil)
+
+// Handles lists the push event.
+func (h *Push) Handles() []string { return []string{"push"} }
+
+// Handle finds the release commits of a push and marks each with a check run.
+func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
+	var event github.PushEvent
+	if err := json.Unmarshal(payload, &event); err != nil {
+		return fmt.Errorf("parse push event: %w", err)
+	}
+	ctx, logger := h.eventContext(ctx, event.GetInstallation().GetID(), repoFromPush(event.GetRepo()))
+
+	branch, ok := strings.CutPrefix(event.GetRef(), "refs/heads/")
+	switch {
+	case !ok:
+		logger.Debug().Str("ref", event.GetRef()).Msg("ignoring push of a tag or other non-branch ref")
+		return nil
+	case event.GetDeleted() || event.GetAfter() == zeroSHA:
+		logger.Debug().Str("branch", branch).Msg("ignoring branch deletion")
+		return nil
+	}
+
+	// Only commits that touched YAML can be releases: a push of ordinary
+	// code costs no GitHub request at all.
+	candidates := yamlCommits(event.Commits)
+	if len(candidates) == 0 {
+		logger.Debug().Int("commits", len(event.Commits)).Msg("no commit of the push changed YAML")
+		return nil
+	}
+
+	owner, name := event.GetRepo().GetOwner().GetLogin(), event.GetRepo().GetName()
+	if owner == "" {
+		owner = event.GetRepo().GetOwner().GetName()
+	}
+	client, err := h.NewInstallationClient(event.GetInstallation().GetID())
+	if err != nil {
+		return fmt.Errorf("create installation client: %w", err)
+	}
+	repo := githubapi.NewRepo(client, owner, name)
+	defaultBranch := event.GetRepo().GetDefaultBranch()
+
+	cfg, err := h.loadConfig(ctx, client, owner, name, defaultBranch)
+	if err != nil {
+		return err
+	}
+	if cfg.broken() {
+		return h.reportBrokenConfig(ctx, repo, event.GetAfter(), cfg)
+	}
+	if !cfg.enabled() {
+		logger.Debug().Msg("flux-rollback is disabled for this repository")
+		return nil
+	}
+	if !cfg.watches(branch, defaultBranch) {
+		logger.Debug().Str("branch", branch).Msg("ignoring push to a branch that is not watched")
+		return nil
+	}
+
+	var relevant []string
+	for _, c := range candidates {
+		if slices.ContainsFunc(c.paths, cfg.detection.MightHoldImages) {
+			relevant = append(relevant, c.sha)
+		}
+	}
+	marked, err := h.markReleases(ctx, repo, relevant, cfg.detection, branch)
+	logger.Info().Int("commits", len(event.Commits)).Int("examined", len(relevant)).Int("releases", marked).Msg("push handled")
+	return err
+}
+
+// zeroSHA is the "after" of a deleted branch.
+const zeroSHA = "0000000000000000000000000000000000000000"
+
+// yamlCommit is a pushed commit that changed at least one YAML file.
+type yamlCommit struct {
+	sha   string
+	paths []string
+}
+
+// yamlCommits keeps the pushed commits that changed YAML, in push order.
+func yamlCommits(commits []*github.HeadCommit) []yamlCommit {
+	var out []yamlCommit
+	for _, c := range commits {
+		var paths []string
+		for _, group := range [][]string{c.Added, c.Modified, c.Removed} {
+			for _, p := range group {
+				if release.MightHoldImages(p) {
+					paths = append(paths, p)
+				}
+			}
+		}
+		if len(paths) > 0 {
+			out = append(out, yamlCommit{sha: c.GetID(), paths: paths})
+		}
+	}
+	return out
+}
+
+// markReleases reads each commit's diff, and puts a check run on every
+// release that has none yet. It returns how many releases it found.
+func (h *Push) markReleases(ctx context.Context, repo *githubapi.Repo, shas []string, detection release.Options, branch string) (int, error) {
+	found := make([]bool, len(shas))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(h.concurrency())
+	for i, sha := range shas {
+		g.Go(func() error {
+			marked, err := markRelease(gctx, h.Base, repo, sha, detection, branch, false)
+			found[i] = marked
+			return err
+		})
+	}
+	err := g.Wait()
+	n := 0
+	for _, f := range found {
+		if f {
+			n++
+		}
+	}
+	return n, err
+}
+
+// markRelease puts the check run on sha when it is a release, and reports
+// whether it is one. With always, a new check run is created even if one
+// exists, as GitHub's "Re-run" asks.
+func markRelease(ctx context.Context, base *Base, repo *githubapi.Repo, sha string, detection release.Options, branch string, always bool) (bool, error) {
+	logger := zerolog.Ctx(ctx).With().Str(LogKeySHA, sha).Logger()
+	commit, err := repo.Commit(ctx, sha)
+	if err != nil {
+		return false, err
+	}
+	rel, reason := release.Analyze(commit.Commit, detection)
+	if rel == nil {
+		logger.Debug().Str("reason", reason).Msg("not a release")
+		return false, nil
+	}
+	if !always {
+		existing, err := repo.FindCheckRun(ctx, base.AppID, sha)
+		if err != nil {
+			return true, err
+		}
+		if existing != 0 {
+			logger.Debug().Int64("check_run_id", existing).Msg("release already has a check run")
+			return true, nil
+		}
+	}
+	if _, err := repo.CreateCheckRun(ctx, sha, reportRelease(rel, branch)); err != nil {
+		return true, err
+	}
+	logger.Info().Int("images", len(rel.Changes)).Msg("release marked")
+	return true, nil
+}

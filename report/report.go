@@ -1,0 +1,265 @@
+// Package report words what flux-rollback found and did: the check run on a
+// release commit, its progress after a click, and the replies to comment
+// commands. Everything that came from a commit or a comment is escaped.
+package report
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/fluxrollback/flux-rollback/githubapi"
+	"github.com/fluxrollback/flux-rollback/internal/markdown"
+	"github.com/fluxrollback/flux-rollback/release"
+	"github.com/fluxrollback/flux-rollback/revert"
+	"github.com/fluxrollback/flux-rollback/rollback"
+)
+
+// Action identifiers; GitHub caps identifiers and labels at 20 characters
+// and descriptions at 40.
+const (
+	ActionRollback = "rollback"
+	ActionRestore  = "restore"
+)
+
+var (
+	rollbackAction = githubapi.Action{Label: "Roll back", Identifier: ActionRollback, Description: "Open a pull request reverting this"}
+	restoreAction  = githubapi.Action{Label: "Restore", Identifier: ActionRestore, Description: "Open a pull request restoring images"}
+)
+
+// maxTitle keeps titles readable in GitHub's checks list.
+const maxTitle = 120
+
+// Release is the check run on a release commit, before anyone clicked.
+func Release(rel *release.Release, branch string) githubapi.CheckRunOutput {
+	var b strings.Builder
+	b.WriteString("Flux released this commit.\n\n")
+	writeChanges(&b, rel.Changes)
+	fmt.Fprintf(&b, "**Roll back** opens a pull request that reverts this commit on %s, exactly as `git revert %s` would.\n",
+		markdown.Code(branch), short(rel.SHA))
+	return githubapi.CheckRunOutput{
+		Status:     "completed",
+		Conclusion: "neutral",
+		Title:      Title(rel.Changes),
+		Summary:    b.String(),
+		Actions:    []githubapi.Action{rollbackAction},
+		ExternalID: rel.SHA,
+	}
+}
+
+// Title summarises a release's image changes on one line, e.g.
+// "api-js master-f01225d -> master-26a4b87".
+func Title(changes []release.ImageChange) string {
+	if len(changes) == 0 {
+		return "Flux release"
+	}
+	first := changes[0]
+	title := fmt.Sprintf("%s %s -> %s", rollback.ShortImage(first.Image), first.From, first.To)
+	if n := len(changes) - 1; n > 0 {
+		title += fmt.Sprintf(" and %d more", n)
+	}
+	return truncate(title, maxTitle)
+}
+
+// writeChanges writes the image | from | to | file table.
+func writeChanges(b *strings.Builder, changes []release.ImageChange) {
+	b.WriteString("| Image | From | To | File |\n|---|---|---|---|\n")
+	for _, c := range changes {
+		file := c.File
+		if c.Line > 0 {
+			file = fmt.Sprintf("%s:%d", c.File, c.Line)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", markdown.Escape(c.Image), markdown.Escape(c.From), markdown.Escape(c.To), markdown.Escape(file))
+	}
+	b.WriteString("\n")
+}
+
+// InProgress is the check run while a rollback is being made.
+func InProgress(requester string, restore bool) githubapi.CheckRunOutput {
+	what := "Rolling back"
+	if restore {
+		what = "Restoring the images"
+	}
+	return githubapi.CheckRunOutput{
+		Status:  "in_progress",
+		Title:   what + "…",
+		Summary: fmt.Sprintf("%s, as @%s asked. This takes a few seconds.", what, markdown.Escape(requester)),
+	}
+}
+
+// Done is the check run once the pull request is open.
+func Done(out *rollback.Outcome, requester string) githubapi.CheckRunOutput {
+	return githubapi.CheckRunOutput{
+		Status:     "completed",
+		Conclusion: "neutral",
+		Title:      truncate(fmt.Sprintf("Rollback pull request #%d %s", out.PullRequest.Number, openedOrExisting(out)), maxTitle),
+		Summary:    OutcomeText(out, requester),
+		Actions:    []githubapi.Action{rollbackAction},
+	}
+}
+
+func openedOrExisting(out *rollback.Outcome) string {
+	if out.Existing {
+		return "is already open"
+	}
+	return "opened"
+}
+
+// OutcomeText says where the pull request is.
+func OutcomeText(out *rollback.Outcome, requester string) string {
+	var b strings.Builder
+	if out.Existing {
+		fmt.Fprintf(&b, "The rollback of %s is already open: [#%d](%s) (branch %s).\n",
+			short(out.Commit.SHA), out.PullRequest.Number, out.PullRequest.URL, markdown.Code(out.Branch))
+	} else {
+		fmt.Fprintf(&b, "Opened [#%d](%s) for @%s: it rolls back %s on branch %s.\n",
+			out.PullRequest.Number, out.PullRequest.URL, markdown.Escape(requester), short(out.Commit.SHA), markdown.Code(out.Branch))
+	}
+	if out.Release != nil && len(out.Release.Changes) > 0 {
+		b.WriteString("\n")
+		writeChanges(&b, out.Release.Changes)
+	}
+	b.WriteString("Flux releases the newer image again unless its automation for that image is paused.\n")
+	return b.String()
+}
+
+// Refused is the check run after a refusal. A refusal never turns the commit
+// red: the release itself is not at fault.
+func Refused(r *rollback.Refusal) githubapi.CheckRunOutput {
+	actions := []githubapi.Action{rollbackAction}
+	if r.Superseded != nil {
+		actions = append(actions, restoreAction)
+	}
+	return githubapi.CheckRunOutput{
+		Status:     "completed",
+		Conclusion: "neutral",
+		Title:      truncate("Rollback refused: "+string(r.Reason), maxTitle),
+		Summary:    RefusalText(r),
+		Actions:    actions,
+	}
+}
+
+// RefusalText explains a refusal; conflicts list their files and hunks.
+func RefusalText(r *rollback.Refusal) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Nothing was created: %s.\n", markdown.Escape(r.Detail))
+	if r.Conflict != nil {
+		b.WriteString("\n")
+		writeConflict(&b, r.Conflict)
+	}
+	if r.Superseded != nil {
+		b.WriteString("\n")
+		writeSuperseded(&b, r.Superseded)
+	}
+	return b.String()
+}
+
+// writeConflict lists each conflicting file and its hunks.
+func writeConflict(b *strings.Builder, c *revert.ConflictError) {
+	for _, f := range c.Files {
+		fmt.Fprintf(b, "- %s: %s\n", markdown.Code(f.Path), markdown.Escape(string(f.Kind)))
+		for _, h := range f.Hunks {
+			b.WriteString("\n")
+			b.WriteString(markdown.CodeBlock("", conflictHunkText(h)))
+		}
+	}
+}
+
+// Failed is the check run when GitHub failed us: the user is told to try
+// again, and the error is returned to the dispatcher so the delivery fails.
+func Failed(err error) githubapi.CheckRunOutput {
+	return githubapi.CheckRunOutput{
+		Status:     "completed",
+		Conclusion: "neutral",
+		Title:      "Rollback failed: try again",
+		Summary:    fmt.Sprintf("GitHub did not complete a request, so the rollback was not finished: %s.\n\nClick **Roll back** again: anything already created is reused.", markdown.Escape(errorText(err))),
+		Actions:    []githubapi.Action{rollbackAction},
+	}
+}
+
+// errorText is the error's text without anything that could carry a token.
+func errorText(err error) string {
+	var refusal *rollback.Refusal
+	if errors.As(err, &refusal) {
+		return refusal.Detail
+	}
+	return err.Error()
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}
+
+// writeSuperseded explains, in image terms, why the exact revert no longer
+// applies and what Restore would do.
+func writeSuperseded(b *strings.Builder, s *rollback.Superseded) {
+	for _, m := range s.Images {
+		last := m.Later[len(m.Later)-1]
+		noun := "releases"
+		if len(m.Later) == 1 {
+			noun = "release"
+		}
+		fmt.Fprintf(b, "%s is now at %s, released in %s (%d %s after this one); reverting this commit alone no longer applies.\n\n",
+			markdown.Escape(rollback.ShortImage(m.Image)), markdown.Code(m.Now), short(last.SHA), len(m.Later), noun)
+		b.WriteString("| Later release | Tag | Date |\n|---|---|---|\n")
+		for _, l := range m.Later {
+			fmt.Fprintf(b, "| %s | %s | %s |\n", short(l.SHA), markdown.Escape(l.Tag), markdown.Escape(l.Date))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("Restoring puts these images back to the versions they had before this release, undoing it and every later release of them, and changes nothing else.\n")
+}
+
+// RefusalReply answers a comment command that was refused. When the images
+// moved on since the release, it names the command that restores them.
+func RefusalReply(r *rollback.Refusal) string {
+	var b strings.Builder
+	b.WriteString(RefusalText(r))
+	if r.Superseded != nil {
+		b.WriteString("\nTo restore them, comment:\n\n")
+		for _, m := range r.Superseded.Images {
+			if len(m.Later) == 0 {
+				continue
+			}
+			b.WriteString(markdown.CodeBlock("", fmt.Sprintf("/rollback %s to %s", m.Image, m.Before)))
+		}
+	}
+	return b.String()
+}
+
+// conflictHunkText shows a conflicting region the way git's diff3 conflict
+// style does: the branch head, the release commit, and what the revert
+// would restore.
+func conflictHunkText(h revert.ConflictHunk) string {
+	var b strings.Builder
+	section := func(marker, label string, r revert.LineRange) {
+		fmt.Fprintf(&b, "%s %s (line %d)\n", marker, label, max(r.Start, 1))
+		for _, l := range r.Lines {
+			b.WriteString(l)
+			if !strings.HasSuffix(l, "\n") {
+				b.WriteString("\n")
+			}
+		}
+	}
+	section("<<<<<<<", "branch head", h.Head)
+	section("|||||||", "release commit", h.Base)
+	b.WriteString("=======\n")
+	for _, l := range h.Parent.Lines {
+		b.WriteString(l)
+		if !strings.HasSuffix(l, "\n") {
+			b.WriteString("\n")
+		}
+	}
+	fmt.Fprintf(&b, ">>>>>>> before the release (line %d)\n", max(h.Parent.Start, 1))
+	return b.String()
+}

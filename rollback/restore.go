@@ -1,0 +1,266 @@
+package rollback
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/fluxrollback/flux-rollback/release"
+	"github.com/fluxrollback/flux-rollback/revert"
+)
+
+// maxLaterCommits bounds how far after a release the history is searched
+// for later releases of its images.
+const maxLaterCommits = 100
+
+// History finds what happened on a branch after a commit.
+type History interface {
+	// CommitsAfter lists, newest first, the commits reachable from head that
+	// changed any of paths and are not reachable from since, each with the
+	// files it changed; at most limit of them.
+	CommitsAfter(ctx context.Context, head, since string, paths []string, limit int) ([]*Commit, error)
+}
+
+// Restore puts the image references that req.Commit changed back to the
+// values they had before it, on the head of req.Branch: it undoes the
+// release and every later release of the same images, and nothing else.
+func (s *Service) Restore(ctx context.Context, req Request) (*Outcome, error) {
+	if err := s.authorize(ctx, req); err != nil {
+		return nil, err
+	}
+	req.RequireRelease = true
+	commit, rel, head, err := s.target(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	later, err := s.superseded(ctx, commit, rel, head)
+	if err != nil {
+		return nil, err
+	}
+	plan := restorePlan{
+		commit: commit, changes: rel.Changes, later: later,
+		branch: req.Config.BranchPrefix + commit.SHA[:7] + "-restore",
+		marker: restoreMarker(commit.SHA),
+	}
+	return s.restore(ctx, req, rel, head, plan)
+}
+
+// RestoreTo sets image back to tag on the head of req.Branch. The tag must
+// be one the image was released with, found among the releases that changed
+// it, so that a typo cannot deploy an image that does not exist.
+func (s *Service) RestoreTo(ctx context.Context, req Request, image, tag string) (*Outcome, error) {
+	if err := s.authorize(ctx, req); err != nil {
+		return nil, err
+	}
+	head, err := s.Repo.Head(ctx, req.Branch, req.Branch)
+	if err != nil {
+		return nil, fmt.Errorf("read branch %s: %w", req.Branch, err)
+	}
+	commits, err := s.History.CommitsAfter(ctx, head.SHA, "", nil, maxLaterCommits)
+	if err != nil {
+		return nil, fmt.Errorf("read history of %s: %w", req.Branch, err)
+	}
+	var newest *release.ImageChange
+	var known []string
+	var source *Commit
+	for _, c := range commits {
+		rel := release.Detect(c.Commit, req.Detection)
+		if rel == nil {
+			continue
+		}
+		for _, ch := range rel.Changes {
+			if !sameImage(ch.Image, image) {
+				continue
+			}
+			if newest == nil {
+				newest, source = &ch, c
+			}
+			known = append(known, ch.To, ch.From)
+		}
+	}
+	if newest == nil {
+		return nil, &Refusal{Reason: ReasonNotARelease,
+			Detail: fmt.Sprintf("no release of %s among the last %d commits of %s", image, maxLaterCommits, req.Branch)}
+	}
+	if !slices.Contains(known, tag) {
+		return nil, &Refusal{Reason: ReasonUnknownTag,
+			Detail: fmt.Sprintf("%s was never released with %s; known versions: %s", newest.Image, tag, strings.Join(dedupe(known), ", "))}
+	}
+	target := *newest
+	target.From = tag
+	plan := restorePlan{
+		commit: source, changes: []release.ImageChange{target},
+		branch: req.Config.BranchPrefix + branchSafe(ShortImage(newest.Image)+"-"+tag),
+		marker: restoreToMarker(newest.Image, tag),
+	}
+	return s.restore(ctx, req, nil, head, plan)
+}
+
+// restorePlan is what a restore sets and where it goes.
+type restorePlan struct {
+	commit  *Commit               // the release being undone, or the newest release of the image
+	changes []release.ImageChange // references to set to their From values
+	later   *Superseded           // later releases undone too, or nil
+	branch  string                // the rollback branch
+	marker  string                // the line that identifies this restore's commits
+}
+
+// restore edits the files of plan on head and opens the pull request.
+func (s *Service) restore(ctx context.Context, req Request, rel *release.Release, head *Head, plan restorePlan) (*Outcome, error) {
+	byFile := map[string][]release.ImageChange{}
+	var files []string
+	for _, ch := range plan.changes {
+		if _, ok := byFile[ch.File]; !ok {
+			files = append(files, ch.File)
+		}
+		byFile[ch.File] = append(byFile[ch.File], ch)
+	}
+	var changes []revert.Change
+	for _, file := range files {
+		dir, name := path.Split(file)
+		entries, err := s.Repo.Dir(ctx, head.SHA, strings.TrimSuffix(dir, "/"))
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", file, err)
+		}
+		entry, ok := entries[name]
+		if !ok || (entry.Mode != "100644" && entry.Mode != "100755") {
+			return nil, &Refusal{Reason: ReasonMissingImage, Commit: plan.commit.SHA,
+				Detail: fmt.Sprintf("%s no longer exists on %s, so its image references cannot be restored", file, req.Branch)}
+		}
+		content, err := s.Repo.Blob(ctx, entry.SHA)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", file, err)
+		}
+		restored, err := release.Restore(content, byFile[file])
+		var missing *release.MissingReferenceError
+		if errors.As(err, &missing) {
+			return nil, &Refusal{Reason: ReasonMissingImage, Commit: plan.commit.SHA, Detail: missing.Error()}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("restore images in %s: %w", file, err)
+		}
+		if !bytes.Equal(restored, content) {
+			changes = append(changes, revert.Change{Path: file, Mode: entry.Mode, Content: restored})
+		}
+	}
+	if len(changes) == 0 {
+		if out, err := s.existing(ctx, req, plan.commit, rel, plan.branch); out != nil || err != nil {
+			return out, err
+		}
+		return nil, &Refusal{Reason: ReasonNothingToRevert, Commit: plan.commit.SHA,
+			Detail: fmt.Sprintf("the images are already at %s on %s", describeTargets(plan.changes), req.Branch)}
+	}
+	message := restoreMessage(plan, req.Requester)
+	return s.commitAndOpen(ctx, req, plan.commit, rel, head, plan.branch, plan.marker, message, changes,
+		restorePullRequest(plan, req))
+}
+
+// superseded finds the later releases of the images rel changed; nil when
+// none of them moved on since.
+func (s *Service) superseded(ctx context.Context, commit *Commit, rel *release.Release, head *Head) (*Superseded, error) {
+	if s.History == nil || rel == nil {
+		return nil, nil
+	}
+	var paths []string
+	for _, ch := range rel.Changes {
+		if !slices.Contains(paths, ch.File) {
+			paths = append(paths, ch.File)
+		}
+	}
+	commits, err := s.History.CommitsAfter(ctx, head.SHA, commit.SHA, paths, maxLaterCommits)
+	if err != nil {
+		return nil, fmt.Errorf("read releases after %s: %w", commit.SHA[:7], err)
+	}
+	var out Superseded
+	for _, ch := range rel.Changes {
+		moved := MovedImage{Image: ch.Image, Before: ch.From}
+		// Oldest first, so the last later release is the one in force.
+		for i := len(commits) - 1; i >= 0; i-- {
+			c := commits[i]
+			later := release.Detect(c.Commit, release.Options{})
+			if later == nil {
+				continue
+			}
+			for _, lc := range later.Changes {
+				if sameReference(lc, ch) {
+					moved.Later = append(moved.Later, LaterRelease{SHA: c.SHA, Tag: lc.To, Date: c.Date})
+					moved.Now = lc.To
+				}
+			}
+		}
+		if len(moved.Later) > 0 {
+			out.Images = append(out.Images, moved)
+		}
+	}
+	if len(out.Images) == 0 {
+		return nil, nil
+	}
+	return &out, nil
+}
+
+// sameReference reports whether two image changes are of the same reference:
+// the same file and image policy marker, or the same file and image.
+func sameReference(a, b release.ImageChange) bool {
+	if a.File != b.File || a.Field != b.Field {
+		return false
+	}
+	if a.Setter != "" || b.Setter != "" {
+		return a.Setter == b.Setter
+	}
+	return a.Image == b.Image
+}
+
+// sameImage matches an image by full name or by its last path element.
+func sameImage(image, asked string) bool {
+	return image == asked || ShortImage(image) == asked
+}
+
+func dedupe(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// branchSafe keeps characters git allows in a branch name component.
+func branchSafe(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('-')
+		}
+	}
+	return strings.Trim(b.String(), ".-")
+}
+
+// NewestRelease finds the newest release of image on the head of branch,
+// matching the full image name or its last path element.
+func (s *Service) NewestRelease(ctx context.Context, branch, image string, detection release.Options) (string, error) {
+	head, err := s.Repo.Head(ctx, branch, branch)
+	if err != nil {
+		return "", fmt.Errorf("read branch %s: %w", branch, err)
+	}
+	commits, err := s.History.CommitsAfter(ctx, head.SHA, "", nil, maxLaterCommits)
+	if err != nil {
+		return "", fmt.Errorf("read history of %s: %w", branch, err)
+	}
+	for _, c := range commits {
+		rel := release.Detect(c.Commit, detection)
+		if rel == nil {
+			continue
+		}
+		for _, ch := range rel.Changes {
+			if sameImage(ch.Image, image) {
+				return c.SHA, nil
+			}
+		}
+	}
+	return "", &Refusal{Reason: ReasonNotARelease,
+		Detail: fmt.Sprintf("no release of %s among the last %d commits of %s", image, maxLaterCommits, branch)}
+}

@@ -1,0 +1,230 @@
+// Package rollback turns a request to roll back a release commit into a
+// branch and a pull request: the exact revert of the commit on the branch
+// head, committed through the Git Data API, or a refusal that says why not.
+//
+// Every step is idempotent so that double clicks, redelivered webhooks and
+// retries after a crash all end with one branch and one pull request.
+package rollback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/fluxrollback/flux-rollback/release"
+	"github.com/fluxrollback/flux-rollback/repoconfig"
+	"github.com/fluxrollback/flux-rollback/revert"
+)
+
+// Request asks for one rollback.
+type Request struct {
+	Commit    string // the commit to undo: full or abbreviated SHA
+	Branch    string // the branch to apply it on (the default branch)
+	Requester string // login of who asked
+	Config    repoconfig.Config
+	Detection release.Options
+	// RequireRelease refuses commits that are not Flux releases.
+	RequireRelease bool
+}
+
+// Outcome is a rollback that has a pull request.
+type Outcome struct {
+	Commit      *Commit
+	Release     *release.Release // nil when the commit is not a Flux release
+	Branch      string
+	PullRequest *PullRequest
+	// Existing is true when the pull request was opened by an earlier
+	// request (a double click, a redelivery, a repeated command).
+	Existing bool
+}
+
+// Service performs rollbacks in one repository.
+type Service struct {
+	Repo        Repository
+	Permissions Permissions
+	Writer      Writer
+	Pulls       PullRequests
+	History     History
+}
+
+// Revert rolls back req.Commit by its exact revert on the head of
+// req.Branch. Refusals are returned as *Refusal; any other error is a failure
+// to talk to GitHub and may be retried.
+func (s *Service) Revert(ctx context.Context, req Request) (*Outcome, error) {
+	if err := s.authorize(ctx, req); err != nil {
+		return nil, err
+	}
+	commit, rel, head, err := s.target(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+
+	branch := req.Config.BranchPrefix + commit.SHA[:7]
+	marker := revertMarker(commit.SHA)
+	result, err := revert.Revert(ctx, s.Repo, revert.Request{
+		Commit:  commit.SHA,
+		Parents: commit.Parents,
+		Head:    head.SHA,
+		Paths:   changedPaths(commit),
+	})
+	if err != nil {
+		// The head may have moved on since an earlier request opened the
+		// pull request; that pull request is still the answer.
+		if out, findErr := s.existing(ctx, req, commit, rel, branch); out != nil || findErr != nil {
+			return out, findErr
+		}
+		refusal := refuseRevert(commit.SHA, err)
+		var r *Refusal
+		if errors.As(refusal, &r) && (r.Reason == ReasonConflict || r.Reason == ReasonNothingToRevert) {
+			if r.Superseded, err = s.superseded(ctx, commit, rel, head); err != nil {
+				return nil, err
+			}
+		}
+		return nil, refusal
+	}
+
+	message := revertMessage(commit, req.Requester)
+	return s.commitAndOpen(ctx, req, commit, rel, head, branch, marker, message, result.Changes,
+		revertPullRequest(commit, rel, req, branch))
+}
+
+// authorize refuses users below the configured minimum role.
+func (s *Service) authorize(ctx context.Context, req Request) error {
+	role, err := s.Permissions.Role(ctx, req.Requester)
+	if err != nil {
+		return fmt.Errorf("read permission of %s: %w", req.Requester, err)
+	}
+	if !repoconfig.RoleAllows(role, req.Config.MinimumRole) {
+		return &Refusal{
+			Reason: ReasonPermission,
+			Detail: fmt.Sprintf("@%s has the %q role; rolling back needs %q or higher", req.Requester, role, req.Config.MinimumRole),
+		}
+	}
+	return nil
+}
+
+// target reads the commit to undo and the branch head, and checks that the
+// commit may be undone there.
+func (s *Service) target(ctx context.Context, req Request) (*Commit, *release.Release, *Head, error) {
+	type commitResult struct {
+		c   *Commit
+		err error
+	}
+	commitDone := make(chan commitResult, 1)
+	go func() {
+		c, err := s.Repo.Commit(ctx, req.Commit)
+		commitDone <- commitResult{c, err}
+	}()
+	head, headErr := s.Repo.Head(ctx, req.Branch, req.Commit)
+	cr := <-commitDone
+
+	if cr.err != nil {
+		if errors.Is(cr.err, ErrAmbiguous) {
+			return nil, nil, nil, &Refusal{Reason: ReasonAmbiguous, Detail: fmt.Sprintf("%s names more than one commit; give more of its SHA", req.Commit)}
+		}
+		if errors.Is(cr.err, ErrNotFound) {
+			return nil, nil, nil, &Refusal{Reason: ReasonUnknownCommit, Detail: fmt.Sprintf("no commit %s in this repository", req.Commit)}
+		}
+		return nil, nil, nil, fmt.Errorf("read commit %s: %w", req.Commit, cr.err)
+	}
+	if headErr != nil {
+		return nil, nil, nil, fmt.Errorf("read branch %s: %w", req.Branch, headErr)
+	}
+	commit := cr.c
+	if !head.Contains {
+		return nil, nil, nil, &Refusal{Reason: ReasonNotOnBranch, Commit: commit.SHA,
+			Detail: fmt.Sprintf("commit %s is not on branch %s", commit.SHA[:7], req.Branch)}
+	}
+	if len(commit.Parents) != 1 {
+		return nil, nil, nil, &Refusal{Reason: ReasonUnsupported, Commit: commit.SHA,
+			Detail: fmt.Sprintf("commit %s has %d parents; only commits with one parent can be reverted", commit.SHA[:7], len(commit.Parents))}
+	}
+	rel := release.Detect(commit.Commit, req.Detection)
+	if rel == nil && req.RequireRelease {
+		return nil, nil, nil, &Refusal{Reason: ReasonNotARelease, Commit: commit.SHA,
+			Detail: fmt.Sprintf("commit %s is not a Flux release commit", commit.SHA[:7])}
+	}
+	return commit, rel, head, nil
+}
+
+// existing returns the outcome of an earlier request whose pull request is
+// still open, or (nil, nil).
+func (s *Service) existing(ctx context.Context, req Request, commit *Commit, rel *release.Release, branch string) (*Outcome, error) {
+	pr, err := s.Pulls.FindOpen(ctx, branch, req.Branch)
+	if err != nil {
+		return nil, fmt.Errorf("find pull request for %s: %w", branch, err)
+	}
+	if pr != nil {
+		return &Outcome{Commit: commit, Release: rel, Branch: branch, PullRequest: pr, Existing: true}, nil
+	}
+	return nil, nil
+}
+
+// commitAndOpen writes the tree and commit, creates the branch and opens the
+// pull request, reusing whatever an earlier request already created.
+func (s *Service) commitAndOpen(ctx context.Context, req Request, commit *Commit, rel *release.Release, head *Head,
+	branch, marker, message string, changes []revert.Change, pr NewPullRequest) (*Outcome, error) {
+	tree, err := s.Writer.CreateTree(ctx, head.Tree, changes)
+	if err != nil {
+		return nil, fmt.Errorf("create tree: %w", err)
+	}
+	sha, err := s.Writer.CreateCommit(ctx, message, tree, []string{head.SHA})
+	if err != nil {
+		return nil, fmt.Errorf("create commit: %w", err)
+	}
+	err = s.Writer.CreateBranch(ctx, branch, sha)
+	switch {
+	case errors.Is(err, ErrBranchExists):
+		// Another request won the race, or a crash left the branch without a
+		// pull request. Only a branch holding this very rollback is reused.
+		existing, err := s.Writer.BranchCommit(ctx, branch)
+		if err != nil {
+			return nil, fmt.Errorf("read existing branch %s: %w", branch, err)
+		}
+		if !strings.Contains(existing.Message, marker) {
+			return nil, &Refusal{Reason: ReasonBranchTaken, Commit: commit.SHA,
+				Detail: fmt.Sprintf("branch %s already exists and does not hold this rollback; delete or rename it and try again", branch)}
+		}
+	case err != nil:
+		return nil, fmt.Errorf("create branch %s: %w", branch, err)
+	}
+
+	opened, err := s.Pulls.Open(ctx, pr)
+	existing := false
+	switch {
+	case errors.Is(err, ErrPullRequestExists):
+		opened, err = s.Pulls.FindOpen(ctx, branch, req.Branch)
+		if err != nil {
+			return nil, fmt.Errorf("find pull request for %s: %w", branch, err)
+		}
+		if opened == nil {
+			return nil, fmt.Errorf("open pull request for %s: GitHub reports one exists but lists none", branch)
+		}
+		existing = true
+	case errors.Is(err, ErrNoDifference):
+		return nil, &Refusal{Reason: ReasonNothingToRevert, Commit: commit.SHA,
+			Detail: fmt.Sprintf("branch %s holds nothing that %s does not: the rollback was merged already", branch, req.Branch)}
+	case err != nil:
+		return nil, fmt.Errorf("open pull request for %s: %w", branch, err)
+	}
+	if !existing {
+		p := req.Config.PullRequest
+		if err := s.Pulls.Decorate(ctx, opened.Number, p.Labels, p.Reviewers, p.TeamReviewers); err != nil {
+			return nil, fmt.Errorf("label pull request #%d: %w", opened.Number, err)
+		}
+	}
+	return &Outcome{Commit: commit, Release: rel, Branch: branch, PullRequest: opened, Existing: existing}, nil
+}
+
+// changedPaths lists every path the commit touched, both sides of renames.
+func changedPaths(c *Commit) []string {
+	paths := make([]string, 0, len(c.Files))
+	for _, f := range c.Files {
+		paths = append(paths, f.Path)
+		if f.PreviousPath != "" && f.PreviousPath != f.Path {
+			paths = append(paths, f.PreviousPath)
+		}
+	}
+	return paths
+}
