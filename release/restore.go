@@ -160,9 +160,7 @@ func appendStructural(refs []imageField, node *yaml.Node, parentKey string, line
 		for i := 0; i+1 < len(node.Content); i += 2 {
 			k, v := node.Content[i], node.Content[i+1]
 			if k.Value == "image" && v.Kind == yaml.ScalarNode {
-				if ref, ok := parseImageRef(v.Value); ok {
-					refs = appendLine(refs, v, "image", imageField{image: ref.Name, form: formWhole}, lines)
-				}
+				refs = appendLine(refs, v, "image", imageField{image: refName(v.Value), form: formWhole}, lines)
 			}
 			refs = appendStructural(refs, v, k.Value, lines)
 		}
@@ -209,6 +207,17 @@ func appendLine(refs []imageField, v *yaml.Node, key string, r imageField, lines
 	}
 	r.line, r.value = i, l.Value
 	return append(refs, r)
+}
+
+// refName is the name part of a whole reference. It does not validate: a
+// field is only edited when its name equals a change's image, and the full
+// parse happens then, sparing it on every other image: field of the file.
+func refName(s string) string {
+	name, _, _ := strings.Cut(s, "@")
+	if i := strings.LastIndexByte(name, ':'); i > strings.LastIndexByte(name, '/') {
+		name = name[:i]
+	}
+	return name
 }
 
 // pickReference chooses the reference of the current file that ch changed.
