@@ -242,7 +242,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	stopSignals()
 	s.state.Store(stateStopping)
 	timeout := s.cfg.Server.ShutdownTimeout
-	s.logger.Info().Dur("timeout", timeout).Msg("Shutting down: waiting for in-flight events")
+	s.logger.Info().Stringer("timeout", timeout).Msg("Shutting down: waiting for in-flight events")
 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -321,7 +321,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			Str(githubapp.LogKeyDeliveryID, r.Header.Get(github.DeliveryIDHeader)).
 			Int("status", status).
 			Int("size", size).
-			Dur("duration", d).
+			Dur("duration_ms", d).
 			Msg("HTTP request")
 	})
 	return hlog.NewHandler(s.logger)(access(next))
