@@ -59,8 +59,13 @@ func (c *countingReader) Blob(ctx context.Context, sha string) ([]byte, error) {
 
 // checkAgainstGit reverts commit on head with the engine and with git and
 // fails the test, with a reproduction, when they disagree. It returns git's
-// outcome.
-func checkAgainstGit(t *testing.T, repo *gitoracle.Repo, commit gitoracle.Commit, head string, seed int64) gitoracle.Outcome {
+// outcome and the engine's answer.
+func checkAgainstGit(t *testing.T, repo *gitoracle.Repo, commit gitoracle.Commit, head string, seed int64) (gitoracle.Outcome, *Result, error) {
+	t.Helper()
+	return checkAgainstGitWith(t, repo, repoReader{repo}, commit, head, seed)
+}
+
+func checkAgainstGitWith(t *testing.T, repo *gitoracle.Repo, reader Reader, commit gitoracle.Commit, head string, seed int64) (gitoracle.Outcome, *Result, error) {
 	t.Helper()
 	want, err := repo.Revert(commit.SHA, head)
 	if err != nil {
@@ -71,7 +76,8 @@ func checkAgainstGit(t *testing.T, repo *gitoracle.Repo, commit gitoracle.Commit
 		t.Fatal(err)
 	}
 	req := Request{Commit: commit.SHA, Parents: commit.Parents, Head: head, Paths: commit.Paths}
-	got, err := Revert(context.Background(), repoReader{repo}, req)
+	got, gotErr := Revert(context.Background(), reader, req)
+	err = gotErr
 
 	fail := func(format string, args ...any) {
 		t.Helper()
@@ -100,7 +106,7 @@ func checkAgainstGit(t *testing.T, repo *gitoracle.Repo, commit gitoracle.Commit
 			fail("git has nothing to commit, engine: result %+v, error %v", got, err)
 		}
 	}
-	return want.Outcome
+	return want.Outcome, got, gotErr
 }
 
 func treeEdits(changes []Change) []gitoracle.TreeEdit {
@@ -171,7 +177,8 @@ func TestRevertMatchesGit(t *testing.T) {
 					if len(c.Parents) != 1 {
 						continue
 					}
-					outcomes[checkAgainstGit(t, h.Repo, c, h.Commits[j].SHA, seed)]++
+					outcome, _, _ := checkAgainstGit(t, h.Repo, c, h.Commits[j].SHA, seed)
+					outcomes[outcome]++
 				}
 				t.Logf("seed %d: %v", seed, outcomes)
 				mu.Lock()

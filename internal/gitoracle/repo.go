@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,8 +45,12 @@ type Repo struct {
 	store *filesystem.Storage // writes the trees ApplyTree builds; under workMu
 }
 
-// Init creates an empty repository with branch main in dir.
+// Init creates an empty repository with branch main in dir, creating dir
+// if needed.
 func Init(dir string) (*Repo, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
 	r := Open(dir)
 	if _, err := r.Git(nil, "init", "-q", "-b", "main"); err != nil {
 		return nil, err
@@ -170,8 +175,24 @@ type Commit struct {
 // Log lists the commits reachable from rev along first parents, oldest
 // first.
 func (r *Repo) Log(rev string) ([]Commit, error) {
-	out, err := r.Git(nil, "log", "--first-parent", "--reverse", "--no-renames", "--root",
-		"--name-only", "-z", "--format=%x01%H %T %P", rev)
+	return r.log("--first-parent", "--reverse", rev)
+}
+
+// CommitInfo describes one commit.
+func (r *Repo) CommitInfo(rev string) (Commit, error) {
+	commits, err := r.log("-1", rev)
+	if err != nil {
+		return Commit{}, err
+	}
+	if len(commits) != 1 {
+		return Commit{}, fmt.Errorf("no commit %s", rev)
+	}
+	return commits[0], nil
+}
+
+func (r *Repo) log(args ...string) ([]Commit, error) {
+	args = append([]string{"log", "--no-renames", "--root", "--name-only", "-z", "--format=%x01%H %T %P"}, args...)
+	out, err := r.Git(nil, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -341,6 +362,64 @@ func (r *Repo) Close() error {
 		r.work = ""
 	}
 	return errors.Join(errs...)
+}
+
+// File is the content of a path in a scripted commit.
+type File struct {
+	Content string
+	// Mode is "100644" when empty, "100755", or "120000" for a symlink
+	// whose target is Content.
+	Mode string
+}
+
+// CommitFiles changes the work tree and commits it: every path of files is
+// written, or deleted (with anything under it) when its File is nil.
+// Deletions happen first, so one commit can turn a file into a directory
+// or the reverse.
+func (r *Repo) CommitFiles(message string, files map[string]*File) (string, error) {
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		if files[p] == nil {
+			if err := os.RemoveAll(filepath.Join(r.Dir, filepath.FromSlash(p))); err != nil {
+				return "", fmt.Errorf("delete %s: %w", p, err)
+			}
+		}
+	}
+	for _, p := range paths {
+		f := files[p]
+		if f == nil {
+			continue
+		}
+		full := filepath.Join(r.Dir, filepath.FromSlash(p))
+		if err := os.RemoveAll(full); err != nil {
+			return "", fmt.Errorf("replace %s: %w", p, err)
+		}
+		switch f.Mode {
+		case "", "100644":
+			err := r.writeFile(p, []byte(f.Content), 0o644)
+			if err != nil {
+				return "", fmt.Errorf("write %s: %w", p, err)
+			}
+		case "100755":
+			if err := r.writeFile(p, []byte(f.Content), 0o755); err != nil {
+				return "", fmt.Errorf("write %s: %w", p, err)
+			}
+		case "120000":
+			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+				return "", err
+			}
+			if err := os.Symlink(f.Content, full); err != nil {
+				return "", fmt.Errorf("link %s: %w", p, err)
+			}
+		default:
+			return "", fmt.Errorf("write %s: unsupported mode %s", p, f.Mode)
+		}
+	}
+	return r.Commit(message)
 }
 
 // writeFile writes a file of the work tree, creating its directories.

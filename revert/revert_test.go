@@ -1,0 +1,624 @@
+package revert
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/fluxrollback/flux-rollback/internal/gitoracle"
+)
+
+type files = map[string]*gitoracle.File
+
+func text(s string) *gitoracle.File { return &gitoracle.File{Content: s} }
+func exe(s string) *gitoracle.File  { return &gitoracle.File{Content: s, Mode: "100755"} }
+func link(s string) *gitoracle.File { return &gitoracle.File{Content: s, Mode: "120000"} }
+
+// scenario is a small history: the parent commit P, the reverted commit C
+// (changes on top of P) and the commits after C up to the head H (each
+// one's changes on top of the previous). Without head commits, H is C.
+type scenario struct {
+	parent files
+	commit files
+	head   []files
+}
+
+// build commits the scenario and returns the repository, C and H.
+func (s scenario) build(t *testing.T) (*gitoracle.Repo, gitoracle.Commit, string) {
+	t.Helper()
+	repo, err := gitoracle.Init(filepath.Join(t.TempDir(), "repo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { repo.Close() })
+	base := files{"README.md": text("keeps the root non-empty\n")}
+	for p, f := range s.parent {
+		base[p] = f
+	}
+	if _, err := repo.CommitFiles("parent", base); err != nil {
+		t.Fatal(err)
+	}
+	c, err := repo.CommitFiles("commit", s.commit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := c
+	for _, fs := range s.head {
+		if head, err = repo.CommitFiles("head", fs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info, err := repo.CommitInfo(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo, info, head
+}
+
+const lines5 = "one\ntwo\nthree\nfour\nfive\n"
+
+// TestRevertCases covers each kind of outcome on small histories; every
+// case is also run through git, which must agree.
+func TestRevertCases(t *testing.T) {
+	cases := map[string]struct {
+		scenario
+		want     gitoracle.Outcome
+		conflict ConflictKind      // with want == Conflict
+		changes  map[string]string // with want == Clean: path -> "delete", "mode sha", or "mode content:<text>"
+	}{
+		"modification on an unchanged head": {
+			scenario: scenario{parent: files{"app.yaml": text(lines5)}, commit: files{"app.yaml": text("one\ntwo\nTHREE\nfour\nfive\n")}},
+			want:     gitoracle.Clean,
+		},
+		"added file is deleted": {
+			scenario: scenario{commit: files{"apps/new.yaml": text("new\n")}},
+			want:     gitoracle.Clean,
+			changes:  map[string]string{"apps/new.yaml": "delete"},
+		},
+		"deleted file is restored": {
+			scenario: scenario{parent: files{"apps/old.yaml": text("old\n")}, commit: files{"apps/old.yaml": nil}},
+			want:     gitoracle.Clean,
+		},
+		"head changed other lines": {
+			scenario: scenario{
+				parent: files{"app.yaml": text(lines5)},
+				commit: files{"app.yaml": text("ONE\ntwo\nthree\nfour\nfive\n")},
+				head:   []files{{"app.yaml": text("ONE\ntwo\nthree\nfour\nFIVE\n")}},
+			},
+			want:    gitoracle.Clean,
+			changes: map[string]string{"app.yaml": "100644 content:one\ntwo\nthree\nfour\nFIVE\n"},
+		},
+		"head changed the same line": {
+			scenario: scenario{
+				parent: files{"app.yaml": text(lines5)},
+				commit: files{"app.yaml": text("one\ntwo\nTHREE\nfour\nfive\n")},
+				head:   []files{{"app.yaml": text("one\ntwo\nthree-and-more\nfour\nfive\n")}},
+			},
+			want:     gitoracle.Conflict,
+			conflict: ConflictContent,
+		},
+		"head changed the adjacent line": {
+			scenario: scenario{
+				parent: files{"app.yaml": text(lines5)},
+				commit: files{"app.yaml": text("one\ntwo\nTHREE\nfour\nfive\n")},
+				head:   []files{{"app.yaml": text("one\ntwo\nTHREE\nFOUR\nfive\n")}},
+			},
+			want:     gitoracle.Conflict,
+			conflict: ConflictContent,
+		},
+		"head inserted right after the changed line": {
+			scenario: scenario{
+				parent: files{"app.yaml": text(lines5)},
+				commit: files{"app.yaml": text("one\ntwo\nTHREE\nfour\nfive\n")},
+				head:   []files{{"app.yaml": text("one\ntwo\nTHREE\ninserted\nfour\nfive\n")}},
+			},
+			want:     gitoracle.Conflict,
+			conflict: ConflictContent,
+		},
+		"head changed a line two lines away": {
+			scenario: scenario{
+				parent: files{"app.yaml": text(lines5)},
+				commit: files{"app.yaml": text("one\nTWO\nthree\nfour\nfive\n")},
+				head:   []files{{"app.yaml": text("one\nTWO\nthree\nFOUR\nfive\n")}},
+			},
+			want: gitoracle.Clean,
+		},
+		"already reverted": {
+			scenario: scenario{
+				parent: files{"app.yaml": text(lines5)},
+				commit: files{"app.yaml": text("one\ntwo\nTHREE\nfour\nfive\n")},
+				head:   []files{{"app.yaml": text(lines5)}},
+			},
+			want: gitoracle.NothingToCommit,
+		},
+		"head made the revert's change and more": {
+			scenario: scenario{
+				parent: files{"app.yaml": text(lines5)},
+				commit: files{"app.yaml": text("one\ntwo\nTHREE\nfour\nfive\n")},
+				head:   []files{{"app.yaml": text("one\ntwo\nthree\nfour\nfive\nsix\n")}},
+			},
+			want: gitoracle.NothingToCommit,
+		},
+		"head deleted the modified file": {
+			scenario: scenario{
+				parent: files{"app.yaml": text(lines5)},
+				commit: files{"app.yaml": text("one\ntwo\nTHREE\nfour\nfive\n")},
+				head:   []files{{"app.yaml": nil}},
+			},
+			want:     gitoracle.Conflict,
+			conflict: ConflictModifyDelete,
+		},
+		"head modified the added file": {
+			scenario: scenario{
+				commit: files{"app.yaml": text(lines5)},
+				head:   []files{{"app.yaml": text("one\ntwo\nthree\nfour\nfive\nsix\n")}},
+			},
+			want:     gitoracle.Conflict,
+			conflict: ConflictModifyDelete,
+		},
+		"head deleted the added file": {
+			scenario: scenario{
+				commit: files{"app.yaml": text(lines5), "other.yaml": text("x\n")},
+				head:   []files{{"app.yaml": nil}},
+			},
+			want:    gitoracle.Clean,
+			changes: map[string]string{"other.yaml": "delete"},
+		},
+		"head re-created the deleted file differently": {
+			scenario: scenario{
+				parent: files{"app.yaml": text(lines5)},
+				commit: files{"app.yaml": nil},
+				head:   []files{{"app.yaml": text("something else\n")}},
+			},
+			want:     gitoracle.Conflict,
+			conflict: ConflictAddAdd,
+		},
+		"head re-created the deleted file identically": {
+			scenario: scenario{
+				parent: files{"app.yaml": text(lines5)},
+				commit: files{"app.yaml": nil},
+				head:   []files{{"app.yaml": text(lines5)}},
+			},
+			want: gitoracle.NothingToCommit,
+		},
+		"head re-created the deleted file as executable": {
+			scenario: scenario{
+				parent: files{"app.yaml": text(lines5)},
+				commit: files{"app.yaml": nil},
+				head:   []files{{"app.yaml": exe(lines5)}},
+			},
+			want:     gitoracle.Conflict,
+			conflict: ConflictMode,
+		},
+		"head re-created the deleted file empty": {
+			scenario: scenario{
+				parent: files{"app.yaml": text(lines5)},
+				commit: files{"app.yaml": nil},
+				head:   []files{{"app.yaml": text("")}},
+			},
+			want:    gitoracle.Clean,
+			changes: map[string]string{"app.yaml": "100644 sha"}, // the parent's blob
+		},
+		"executable bit is reverted": {
+			scenario: scenario{parent: files{"run.sh": text("echo\n")}, commit: files{"run.sh": exe("echo\n")}},
+			want:     gitoracle.Clean,
+		},
+		"executable bit is reverted under a content change": {
+			scenario: scenario{
+				parent: files{"run.sh": text("echo\n")},
+				commit: files{"run.sh": exe("echo\n")},
+				head:   []files{{"run.sh": exe("echo hi\n")}},
+			},
+			want: gitoracle.Clean,
+		},
+		"content is reverted under a mode change": {
+			scenario: scenario{
+				parent: files{"run.sh": text(lines5)},
+				commit: files{"run.sh": text("one\ntwo\nTHREE\nfour\nfive\n")},
+				head:   []files{{"run.sh": exe("one\ntwo\nTHREE\nfour\nfive\n")}},
+			},
+			want: gitoracle.Clean,
+		},
+		"symlink retarget is reverted": {
+			scenario: scenario{parent: files{"current": link("v1")}, commit: files{"current": link("v2")}},
+			want:     gitoracle.Clean,
+		},
+		"symlink retargeted on both sides": {
+			scenario: scenario{
+				parent: files{"current": link("v1")},
+				commit: files{"current": link("v2")},
+				head:   []files{{"current": link("v3")}},
+			},
+			want:     gitoracle.Conflict,
+			conflict: ConflictSymlink,
+		},
+		"symlink the head turned into a file": {
+			scenario: scenario{
+				parent: files{"current": link("v1")},
+				commit: files{"current": link("v2")},
+				head:   []files{{"current": text("v3\n")}},
+			},
+			want:     gitoracle.Conflict,
+			conflict: ConflictMode,
+		},
+		"file turned into a symlink is restored": {
+			scenario: scenario{parent: files{"current": text("v1\n")}, commit: files{"current": link("v1")}},
+			want:     gitoracle.Clean,
+		},
+		"binary change is reverted": {
+			scenario: scenario{parent: files{"logo.bin": text("a\x00b\n")}, commit: files{"logo.bin": text("a\x00c\n")}},
+			want:     gitoracle.Clean,
+		},
+		"binary changed on both sides": {
+			scenario: scenario{
+				parent: files{"logo.bin": text("a\x00b\nx\ny\nz\n")},
+				commit: files{"logo.bin": text("a\x00c\nx\ny\nz\n")},
+				head:   []files{{"logo.bin": text("a\x00c\nx\ny\nZ\n")}},
+			},
+			want:     gitoracle.Conflict,
+			conflict: ConflictBinary,
+		},
+		"head put a directory where the deleted file was": {
+			scenario: scenario{
+				parent: files{"conf": text("x\n")},
+				commit: files{"conf": nil},
+				head:   []files{{"conf/app.yaml": text("y\n")}},
+			},
+			want:     gitoracle.Conflict,
+			conflict: ConflictFileDirectory,
+		},
+		"head put a file where the deleted file's directory was": {
+			scenario: scenario{
+				parent: files{"conf/app.yaml": text("x\n")},
+				commit: files{"conf/app.yaml": nil},
+				head:   []files{{"conf": text("y\n")}},
+			},
+			want:     gitoracle.Conflict,
+			conflict: ConflictFileDirectory,
+		},
+		"file replaced by a directory is restored": {
+			scenario: scenario{
+				parent: files{"conf": text("x\n")},
+				commit: files{"conf": nil, "conf/app.yaml": text("y\n")},
+			},
+			want:    gitoracle.Clean,
+			changes: map[string]string{"conf/app.yaml": "delete", "conf": "100644 sha"},
+		},
+		"directory replaced by a file is restored": {
+			scenario: scenario{
+				parent: files{"conf/app.yaml": text("x\n")},
+				commit: files{"conf/app.yaml": nil, "conf": text("y\n")},
+			},
+			want: gitoracle.Clean,
+		},
+		"file replaced by a directory the head added to": {
+			scenario: scenario{
+				parent: files{"conf": text("x\n")},
+				commit: files{"conf": nil, "conf/app.yaml": text("y\n")},
+				head:   []files{{"conf/more.yaml": text("z\n")}},
+			},
+			want:     gitoracle.Conflict,
+			conflict: ConflictFileDirectory,
+		},
+		"crlf lines": {
+			scenario: scenario{
+				parent: files{"win.txt": text("a\r\nb\r\nc\r\nd\r\ne\r\n")},
+				commit: files{"win.txt": text("A\r\nb\r\nc\r\nd\r\ne\r\n")},
+				head:   []files{{"win.txt": text("A\r\nb\r\nc\r\nd\r\nE\r\n")}},
+			},
+			want:    gitoracle.Clean,
+			changes: map[string]string{"win.txt": "100644 content:a\r\nb\r\nc\r\nd\r\nE\r\n"},
+		},
+		"line ending change conflicts with an edit": {
+			scenario: scenario{
+				parent: files{"win.txt": text("a\r\nb\r\nc\r\n")},
+				commit: files{"win.txt": text("a\nb\nc\n")},
+				head:   []files{{"win.txt": text("a\nB\nc\n")}},
+			},
+			want:     gitoracle.Conflict,
+			conflict: ConflictContent,
+		},
+		"missing newline at end of file": {
+			scenario: scenario{
+				parent: files{"app.yaml": text("one\ntwo\nthree\nfour\nfive")},
+				commit: files{"app.yaml": text("ONE\ntwo\nthree\nfour\nfive")},
+				head:   []files{{"app.yaml": text("ONE\ntwo\nthree\nfour\nfive\n")}},
+			},
+			want:    gitoracle.Clean,
+			changes: map[string]string{"app.yaml": "100644 content:one\ntwo\nthree\nfour\nfive\n"},
+		},
+		"newline added at end of file, head appended": {
+			scenario: scenario{
+				parent: files{"app.yaml": text("one\ntwo")},
+				commit: files{"app.yaml": text("one\ntwo\n")},
+				head:   []files{{"app.yaml": text("one\ntwo\nthree\n")}},
+			},
+			want:     gitoracle.Conflict,
+			conflict: ConflictContent,
+		},
+		"several files, one conflicting": {
+			scenario: scenario{
+				parent: files{"a/app.yaml": text(lines5), "b/app.yaml": text(lines5)},
+				commit: files{"a/app.yaml": text("ONE\ntwo\nthree\nfour\nfive\n"), "b/app.yaml": text("ONE\ntwo\nthree\nfour\nfive\n")},
+				head:   []files{{"b/app.yaml": text("uno\ntwo\nthree\nfour\nfive\n")}},
+			},
+			want:     gitoracle.Conflict,
+			conflict: ConflictContent,
+		},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			repo, commit, head := c.build(t)
+			outcome, res, err := checkAgainstGit(t, repo, commit, head, 0)
+			if outcome != c.want {
+				t.Fatalf("git's outcome is %v, the case expects %v (engine: %+v, %v)", outcome, c.want, res, err)
+			}
+			switch c.want {
+			case gitoracle.Conflict:
+				var ce *ConflictError
+				if !errors.As(err, &ce) {
+					t.Fatalf("want a conflict, got %v", err)
+				}
+				var kinds []ConflictKind
+				for _, f := range ce.Files {
+					kinds = append(kinds, f.Kind)
+				}
+				if len(kinds) != 1 || kinds[0] != c.conflict {
+					t.Fatalf("conflict kinds %v, want [%s]", kinds, c.conflict)
+				}
+			case gitoracle.Clean:
+				if c.changes != nil {
+					checkChanges(t, res.Changes, c.changes)
+				}
+			}
+		})
+	}
+}
+
+func checkChanges(t *testing.T, got []Change, want map[string]string) {
+	t.Helper()
+	have := make(map[string]string)
+	for _, ch := range got {
+		switch {
+		case ch.Delete:
+			have[ch.Path] = "delete"
+		case ch.Content != nil:
+			have[ch.Path] = ch.Mode + " content:" + string(ch.Content)
+		case ch.SHA != "":
+			have[ch.Path] = ch.Mode + " sha"
+		default:
+			have[ch.Path] = ch.Mode + " neither sha nor content"
+		}
+	}
+	if !reflect.DeepEqual(have, want) {
+		t.Fatalf("changes %q, want %q", have, want)
+	}
+	// Deletions come first so that applying in order never meets a
+	// file/directory clash.
+	seenWrite := false
+	for _, ch := range got {
+		if !ch.Delete {
+			seenWrite = true
+		} else if seenWrite {
+			t.Fatalf("deletion of %s after a write: %+v", ch.Path, got)
+		}
+	}
+}
+
+func TestConflictHunks(t *testing.T) {
+	repo, commit, head := scenario{
+		parent: files{"app.yaml": text("image: app:1.0\nreplicas: 1\nport: 80\nname: app\nteam: a\n")},
+		commit: files{"app.yaml": text("image: app:1.1\nreplicas: 1\nport: 80\nname: app\nteam: a\n")},
+		head:   []files{{"app.yaml": text("image: app:1.2\nreplicas: 1\nport: 80\nname: app\nteam: b\n")}},
+	}.build(t)
+	_, _, err := checkAgainstGit(t, repo, commit, head, 0)
+	var ce *ConflictError
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a conflict, got %v", err)
+	}
+	want := []FileConflict{{
+		Path: "app.yaml",
+		Kind: ConflictContent,
+		Hunks: []ConflictHunk{{
+			Base:   LineRange{Start: 1, Lines: []string{"image: app:1.1\n"}},
+			Head:   LineRange{Start: 1, Lines: []string{"image: app:1.2\n"}},
+			Parent: LineRange{Start: 1, Lines: []string{"image: app:1.0\n"}},
+		}},
+	}}
+	if !reflect.DeepEqual(ce.Files, want) {
+		t.Fatalf("conflicts %+v, want %+v", ce.Files, want)
+	}
+	if msg := ce.Error(); !strings.Contains(msg, "app.yaml (content)") {
+		t.Fatalf("error %q does not name the file and kind", msg)
+	}
+}
+
+// TestReadsStayOnChangedPaths checks that the engine lists only the
+// directories along the changed paths, each once per commit, and reads
+// only the blobs of the file that needs a line merge.
+func TestReadsStayOnChangedPaths(t *testing.T) {
+	untouched := files{}
+	for _, p := range []string{"docs/guide.md", "apps/web/other.yaml", "apps/api/svc.yaml", "infra/x/y/z.yaml"} {
+		untouched[p] = text("untouched " + p + "\n")
+	}
+	parent := files{"apps/web/deploy.yaml": text(lines5), "infra/kustomization.yaml": text("a\nb\nc\nd\n")}
+	for p, f := range untouched {
+		parent[p] = f
+	}
+	repo, commit, head := scenario{
+		parent: parent,
+		commit: files{
+			"apps/web/deploy.yaml":     text("one\nTWO\nthree\nfour\nfive\n"),
+			"infra/kustomization.yaml": text("a\nB\nc\nd\n"),
+		},
+		head: []files{{"apps/web/deploy.yaml": text("one\nTWO\nthree\nfour\nFIVE\n")}},
+	}.build(t)
+	reader := &countingReader{Reader: repoReader{repo}}
+	outcome, res, err := checkAgainstGitWith(t, repo, reader, commit, head, 0)
+	if outcome != gitoracle.Clean || err != nil {
+		t.Fatalf("outcome %v, error %v", outcome, err)
+	}
+
+	var wantDirs []string
+	for _, c := range []string{commit.SHA, commit.Parents[0], head} {
+		for _, d := range []string{"", "apps", "apps/web", "infra"} {
+			wantDirs = append(wantDirs, c+":"+d)
+		}
+	}
+	sort.Strings(wantDirs)
+	sort.Strings(reader.dirs)
+	if !reflect.DeepEqual(reader.dirs, wantDirs) {
+		t.Fatalf("listed %q, want %q", reader.dirs, wantDirs)
+	}
+
+	// Only deploy.yaml changed on both sides: its three versions are read.
+	var wantBlobs []string
+	for _, c := range []string{commit.SHA, commit.Parents[0], head} {
+		entries, err := repo.ReadDir(c, "apps/web")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantBlobs = append(wantBlobs, entries["deploy.yaml"].SHA)
+	}
+	sort.Strings(wantBlobs)
+	sort.Strings(reader.blobs)
+	if !reflect.DeepEqual(reader.blobs, wantBlobs) {
+		t.Fatalf("read blobs %q, want %q", reader.blobs, wantBlobs)
+	}
+	checkChanges(t, res.Changes, map[string]string{
+		"apps/web/deploy.yaml":     "100644 content:" + "one\ntwo\nthree\nfour\nFIVE\n",
+		"infra/kustomization.yaml": "100644 sha",
+	})
+}
+
+// TestNoBlobReadsWithoutMerges: when the head has not touched the
+// reverted files, the revert reuses the parent's blobs and reads none.
+func TestNoBlobReadsWithoutMerges(t *testing.T) {
+	repo, commit, head := scenario{
+		parent: files{"apps/web/deploy.yaml": text(lines5), "run.sh": text("echo\n"), "current": link("v1")},
+		commit: files{"apps/web/deploy.yaml": text("one\nTWO\nthree\nfour\nfive\n"), "run.sh": exe("echo\n"), "current": link("v2"), "new.yaml": text("new\n")},
+		head:   []files{{"unrelated.yaml": text("u\n")}},
+	}.build(t)
+	reader := &countingReader{Reader: repoReader{repo}}
+	outcome, _, err := checkAgainstGitWith(t, repo, reader, commit, head, 0)
+	if outcome != gitoracle.Clean || err != nil {
+		t.Fatalf("outcome %v, error %v", outcome, err)
+	}
+	if len(reader.blobs) != 0 {
+		t.Fatalf("read blobs %q, want none", reader.blobs)
+	}
+	if len(reader.dirs) != 9 { // "", apps and apps/web in three commits
+		t.Fatalf("listed %d directories, want 9: %q", len(reader.dirs), reader.dirs)
+	}
+}
+
+// memReader is an in-memory Reader: commit -> directory -> entries.
+type memReader struct {
+	dirs    map[string]map[string]map[string]Entry
+	blobs   map[string][]byte
+	dirErr  error
+	blobErr error
+}
+
+func (m memReader) Dir(_ context.Context, commit, dir string) (map[string]Entry, error) {
+	if m.dirErr != nil {
+		return nil, m.dirErr
+	}
+	if d, ok := m.dirs[commit][dir]; ok {
+		return d, nil
+	}
+	return map[string]Entry{}, nil
+}
+
+func (m memReader) Blob(_ context.Context, sha string) ([]byte, error) {
+	if m.blobErr != nil {
+		return nil, m.blobErr
+	}
+	return m.blobs[sha], nil
+}
+
+func TestRefusals(t *testing.T) {
+	errRead := errors.New("connection reset")
+	root := func(entries map[string]Entry) map[string]map[string]Entry {
+		return map[string]map[string]Entry{"": entries}
+	}
+	file := func(sha string) Entry { return Entry{Mode: modeFile, SHA: sha} }
+	cases := map[string]struct {
+		reader      memReader
+		req         Request
+		unsupported bool
+		is          error
+		contains    string
+	}{
+		"merge commit": {
+			req:         Request{Commit: "c", Parents: []string{"p1", "p2"}, Head: "h", Paths: []string{"a"}},
+			unsupported: true,
+			contains:    "merge commit with 2 parents",
+		},
+		"root commit": {
+			req:         Request{Commit: "c", Head: "h", Paths: []string{"a"}},
+			unsupported: true,
+			contains:    "root commit",
+		},
+		"submodule change": {
+			reader: memReader{dirs: map[string]map[string]map[string]Entry{
+				"c": root(map[string]Entry{"vendor": {Mode: modeGitlink, SHA: "s2"}}),
+				"p": root(map[string]Entry{"vendor": {Mode: modeGitlink, SHA: "s1"}}),
+				"h": root(map[string]Entry{"vendor": {Mode: modeGitlink, SHA: "s2"}}),
+			}},
+			req:         Request{Commit: "c", Parents: []string{"p"}, Head: "h", Paths: []string{"vendor"}},
+			unsupported: true,
+			contains:    "submodule",
+		},
+		"empty commit": {
+			req: Request{Commit: "c", Parents: []string{"p"}, Head: "h"},
+			is:  ErrNothingToRevert,
+		},
+		"invalid path": {
+			req:      Request{Commit: "c", Parents: []string{"p"}, Head: "h", Paths: []string{"a/../b"}},
+			contains: `invalid path "a/../b"`,
+		},
+		"directory read fails": {
+			reader:   memReader{dirErr: errRead},
+			req:      Request{Commit: "c", Parents: []string{"p"}, Head: "h", Paths: []string{"a"}},
+			is:       errRead,
+			contains: `list directory ""`,
+		},
+		"blob read fails": {
+			reader: memReader{
+				dirs: map[string]map[string]map[string]Entry{
+					"c": root(map[string]Entry{"a": file("b2")}),
+					"p": root(map[string]Entry{"a": file("b1")}),
+					"h": root(map[string]Entry{"a": file("b3")}),
+				},
+				blobErr: errRead,
+			},
+			req:      Request{Commit: "c", Parents: []string{"p"}, Head: "h", Paths: []string{"a"}},
+			is:       errRead,
+			contains: "read blob",
+		},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			res, err := Revert(context.Background(), c.reader, c.req)
+			if err == nil {
+				t.Fatalf("want an error, got %+v", res)
+			}
+			var ue *UnsupportedError
+			if c.unsupported != errors.As(err, &ue) {
+				t.Fatalf("error %v (%T): unsupported is %v, want %v", err, err, !c.unsupported, c.unsupported)
+			}
+			if c.is != nil && !errors.Is(err, c.is) {
+				t.Fatalf("error %v is not %v", err, c.is)
+			}
+			if !strings.Contains(err.Error(), c.contains) {
+				t.Fatalf("error %q does not contain %q", err, c.contains)
+			}
+		})
+	}
+}
