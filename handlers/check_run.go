@@ -33,7 +33,7 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 		return fmt.Errorf("parse check_run event: %w", err)
 	}
 	run := event.GetCheckRun()
-	ctx, logger := h.eventContext(ctx, event.GetInstallation().GetID(), event.GetRepo())
+	logger := zerolog.Ctx(ctx)
 	if run.GetApp().GetID() != h.AppID || run.GetName() != githubapi.CheckRunName {
 		logger.Debug().Str("check_run", run.GetName()).Msg("ignoring another check run")
 		return nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-github/v57/github"
 	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
 )
 
 // CheckSuite recreates the Rollback check run when someone re-runs all
@@ -26,7 +27,7 @@ func (h *CheckSuite) Handle(ctx context.Context, eventType, deliveryID string, p
 	if err := json.Unmarshal(payload, &event); err != nil {
 		return fmt.Errorf("parse check_suite event: %w", err)
 	}
-	ctx, logger := h.eventContext(ctx, event.GetInstallation().GetID(), event.GetRepo())
+	logger := zerolog.Ctx(ctx)
 	suite := event.GetCheckSuite()
 	if event.GetAction() != "rerequested" || suite.GetApp().GetID() != h.AppID {
 		logger.Debug().Str(LogKeyAction, event.GetAction()).Msg("ignoring check_suite event")

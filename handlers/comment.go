@@ -40,18 +40,17 @@ func (e commentEvent) fromBot() bool {
 
 // runComment obeys the /rollback command in a new comment, if there is one.
 func runComment(ctx context.Context, b *Base, e commentEvent, newThread func(*githubapi.Repo) thread) error {
-	ctx, logger := b.eventContext(ctx, e.installationID, e.repo)
 	if e.fromBot() {
-		logger.Debug().Str(LogKeyUser, e.author.GetLogin()).Msg("ignoring a comment by a bot")
+		zerolog.Ctx(ctx).Debug().Str(LogKeyUser, e.author.GetLogin()).Msg("ignoring a comment by a bot")
 		return nil
 	}
 	cmd, ok := command.Parse(e.body)
 	if !ok {
-		logger.Debug().Msg("comment holds no command")
+		zerolog.Ctx(ctx).Debug().Msg("comment holds no command")
 		return nil
 	}
 	requester := e.author.GetLogin()
-	ctx, logger = withKeys(ctx, cmd.SHA, requester)
+	ctx, logger := withKeys(ctx, cmd.SHA, requester)
 
 	client, err := b.NewInstallationClient(e.installationID)
 	if err != nil {

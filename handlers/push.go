@@ -33,7 +33,7 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 	if err := json.Unmarshal(payload, &event); err != nil {
 		return fmt.Errorf("parse push event: %w", err)
 	}
-	ctx, logger := h.eventContext(ctx, event.GetInstallation().GetID(), repoFromPush(event.GetRepo()))
+	logger := zerolog.Ctx(ctx)
 
 	branch, ok := strings.CutPrefix(event.GetRef(), "refs/heads/")
 	switch {

@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/google/go-github/v57/github"
-	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
 	"github.com/fluxrollback/flux-rollback/githubapi"
@@ -35,22 +34,6 @@ func (b *Base) concurrency() int {
 		return b.Concurrency
 	}
 	return defaultConcurrency
-}
-
-// eventContext adds the installation and repository to every log line of
-// the event (go-githubapp's dispatcher already added the event type and
-// delivery id).
-func (b *Base) eventContext(ctx context.Context, installationID int64, repo *github.Repository) (context.Context, zerolog.Logger) {
-	return githubapp.PrepareRepoContext(ctx, installationID, repo)
-}
-
-// repoFromPush converts the push event's repository shape.
-func repoFromPush(r *github.PushEventRepository) *github.Repository {
-	owner := r.GetOwner().GetLogin()
-	if owner == "" {
-		owner = r.GetOwner().GetName()
-	}
-	return &github.Repository{Name: r.Name, Owner: &github.User{Login: github.String(owner)}, FullName: r.FullName}
 }
 
 // repoConfig is a repository's effective configuration, or why it is broken.

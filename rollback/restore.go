@@ -64,34 +64,39 @@ func (s *Service) RestoreTo(ctx context.Context, req Request, image, tag string)
 	if err != nil {
 		return nil, fmt.Errorf("read history of %s: %w", req.Branch, err)
 	}
+	var history []release.Release
 	var newest *release.ImageChange
-	var known []string
 	var source *Commit
 	for _, c := range commits {
 		rel := release.Detect(c.Commit, req.Detection)
 		if rel == nil {
 			continue
 		}
+		history = append(history, *rel)
 		for _, ch := range rel.Changes {
-			if !sameImage(ch.Image, image) {
-				continue
-			}
-			if newest == nil {
+			if newest == nil && sameImage(ch.Image, image) {
 				newest, source = &ch, c
 			}
-			known = append(known, ch.To, ch.From)
 		}
 	}
 	if newest == nil {
 		return nil, &Refusal{Reason: ReasonNotARelease,
 			Detail: fmt.Sprintf("no release of %s among the last %d commits of %s", image, maxLaterCommits, req.Branch)}
 	}
-	if !slices.Contains(known, tag) {
-		return nil, &Refusal{Reason: ReasonUnknownTag,
-			Detail: fmt.Sprintf("%s was never released with %s; known versions: %s", newest.Image, tag, strings.Join(dedupe(known), ", "))}
+	if !release.HadTag(history, newest.Image, tag) {
+		return nil, &Refusal{Reason: ReasonUnknownTag, Commit: source.SHA,
+			Detail: fmt.Sprintf("%s was never released with %s; it had: %s", newest.Image, tag, strings.Join(release.ImageTags(history, newest.Image), ", "))}
 	}
 	target := *newest
-	target.From = tag
+	switch target.Field {
+	case release.FieldTag:
+		target.From = tag
+	case release.FieldImage:
+		target.From = newest.Image + ":" + tag
+	default:
+		return nil, &Refusal{Reason: ReasonUnsupported, Commit: source.SHA,
+			Detail: fmt.Sprintf("%s is released by %s in %s; only tags can be restored by name", newest.Image, target.Field, target.File)}
+	}
 	plan := restorePlan{
 		commit: source, changes: []release.ImageChange{target},
 		branch: req.Config.BranchPrefix + branchSafe(ShortImage(newest.Image)+"-"+tag),
@@ -205,24 +210,20 @@ func (s *Service) superseded(ctx context.Context, commit *Commit, rel *release.R
 // sameReference reports whether two image changes are of the same reference:
 // the same file and image policy marker, or the same file and image.
 func sameReference(a, b release.ImageChange) bool {
-	if a.File != b.File || a.Field != b.Field {
+	if a.File != b.File {
 		return false
 	}
+	// One policy's marker may report a tag change once and a whole
+	// reference the next time: the policy, not the field, names it.
 	if a.Setter != "" || b.Setter != "" {
-		return a.Setter == b.Setter
+		return a.Policy() == b.Policy()
 	}
-	return a.Image == b.Image
+	return a.Image == b.Image && a.Field == b.Field
 }
 
 // sameImage matches an image by full name or by its last path element.
 func sameImage(image, asked string) bool {
 	return image == asked || ShortImage(image) == asked
-}
-
-func dedupe(s []string) []string {
-	out := slices.Clone(s)
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 // branchSafe keeps characters git allows in a branch name component.
