@@ -201,6 +201,28 @@ func (r *Repo) currentHeadLocked(pr *pullRequest) plumbing.Hash {
 	return pr.headSHA
 }
 
+func (r *Repo) openIssuesLocked() int {
+	n := 0
+	for _, is := range r.issues {
+		if is.state == "open" {
+			n++
+		}
+	}
+	return n
+}
+
+// reactionSummaryLocked is the "reactions" object of comments and issues.
+func (r *Repo) reactionSummaryLocked(commentID int64, url string) map[string]any {
+	m := map[string]any{"url": url + "/reactions", "total_count": len(r.reactions[commentID])}
+	for content := range reactionContents {
+		m[content] = 0
+	}
+	for _, re := range r.reactions[commentID] {
+		m[re.content] = m[re.content].(int) + 1
+	}
+	return m
+}
+
 // Issues returns every issue and pull request, by number.
 func (r *Repo) Issues() []Issue {
 	r.gh.mu.Lock()

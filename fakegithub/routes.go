@@ -96,14 +96,15 @@ func nodeID(kind string, id int64) string {
 // userJSON renders an account as GitHub does in every payload.
 func (g *GitHub) userJSON(u *user, apiURL string) *github.User {
 	return &github.User{
-		Login:     ptr(u.login),
-		ID:        ptr(u.id),
-		NodeID:    ptr(nodeID(u.kind, u.id)),
-		AvatarURL: ptr(fmt.Sprintf("https://avatars.githubusercontent.com/u/%d?v=4", u.id)),
-		HTMLURL:   ptr(g.opts.WebURL + "/" + u.login),
-		URL:       ptr(apiURL + "/users/" + u.login),
-		Type:      ptr(u.kind),
-		SiteAdmin: ptr(false),
+		Login:      ptr(u.login),
+		ID:         ptr(u.id),
+		NodeID:     ptr(nodeID(u.kind, u.id)),
+		AvatarURL:  ptr(fmt.Sprintf("https://avatars.githubusercontent.com/u/%d?v=4", u.id)),
+		HTMLURL:    ptr(g.opts.WebURL + "/" + u.login),
+		URL:        ptr(apiURL + "/users/" + u.login),
+		Type:       ptr(u.kind),
+		SiteAdmin:  ptr(false),
+		GravatarID: ptr(""),
 	}
 }
 
@@ -257,7 +258,38 @@ func (g *GitHub) repoJSON(r *Repo, apiURL string) *github.Repository {
 		CreatedAt:     ts(r.createdAt),
 		UpdatedAt:     ts(r.createdAt),
 		PushedAt:      ts(r.createdAt),
+
+		Size:                     ptr(0),
+		ForksCount:               ptr(0),
+		OpenIssuesCount:          ptr(r.openIssuesLocked()),
+		OpenIssues:               ptr(r.openIssuesLocked()),
+		StargazersCount:          ptr(0),
+		WatchersCount:            ptr(0),
+		Watchers:                 ptr(0),
+		HasIssues:                ptr(true),
+		HasProjects:              ptr(true),
+		HasWiki:                  ptr(true),
+		HasPages:                 ptr(false),
+		HasDownloads:             ptr(true),
+		IsTemplate:               ptr(false),
+		WebCommitSignoffRequired: ptr(false),
+		Topics:                   []string{},
 	}
+}
+
+// repoPayloadLocked renders a repository as webhook payloads carry it: the
+// API form plus the fields GitHub sends as null.
+func (g *GitHub) repoPayloadLocked(r *Repo) map[string]any {
+	m := toMap(g.repoJSON(r, g.apiURL))
+	for _, k := range []string{"description", "homepage", "language", "license", "mirror_url"} {
+		if _, ok := m[k]; !ok {
+			m[k] = nil
+		}
+	}
+	m["forks"] = 0
+	m["topics"] = []any{}
+	m["custom_properties"] = map[string]any{}
+	return m
 }
 
 func (g *GitHub) getRepo(c *call) {

@@ -221,7 +221,7 @@ func (r *Repo) basePayloadLocked(action string, sender *user) (map[string]any, e
 		return nil, ErrNotInstalled
 	}
 	p := map[string]any{
-		"repository":   toMap(g.repoJSON(r, g.apiURL)),
+		"repository":   g.repoPayloadLocked(r),
 		"installation": map[string]any{"id": r.installationID, "node_id": nodeID("Installation", r.installationID)},
 		"sender":       toMap(g.userJSON(sender, g.apiURL)),
 	}
@@ -597,6 +597,7 @@ func (r *Repo) checkRunEvent(ctx context.Context, id int64, action, login string
 		if !run.completedAt.IsZero() {
 			cr["completed_at"] = run.completedAt.Format(time.RFC3339)
 		}
+		cr["pull_requests"] = toList(pullRefsFor(r, run.headSHA, r.gh.apiURL))
 		p["check_run"] = cr
 		for k, v := range extra {
 			p[k] = v
@@ -653,7 +654,9 @@ func (r *Repo) CommentOnIssue(ctx context.Context, number int, login, body strin
 	p, err := r.basePayloadLocked("created", author)
 	if err == nil {
 		p["issue"] = r.issuePayloadLocked(is)
-		p["comment"] = toMap(issueCommentPayload(r.gh, r, cm, r.gh.apiURL))
+		comment := toMap(issueCommentPayload(r.gh, r, cm, r.gh.apiURL))
+		comment["reactions"] = r.reactionSummaryLocked(cm.id, comment["url"].(string))
+		p["comment"] = comment
 	}
 	ev := r.eventLocked("issue_comment", "created", p)
 	r.gh.mu.Unlock()
@@ -674,8 +677,16 @@ func (r *Repo) issuePayloadLocked(is *issue) map[string]any {
 	m["assignees"] = []any{}
 	m["assignee"] = nil
 	m["body"] = nilIfEmpty(is.body)
+	m["labels"] = toList(c.labelsJSON(is.labels))
+	m["closed_at"] = nil
+	m["milestone"] = nil
+	m["active_lock_reason"] = nil
+	m["performed_via_github_app"] = nil
+	m["reactions"] = r.reactionSummaryLocked(is.id, m["url"].(string))
 	if is.pr == nil {
 		delete(m, "pull_request")
+	} else {
+		m["draft"] = is.pr.draft
 	}
 	return m
 }
@@ -707,6 +718,16 @@ func (r *Repo) CommentOnCommit(ctx context.Context, sha, login, body string) (in
 	return cm.id, d, err
 }
 
+// installationPayloadLocked renders an installation as installation events
+// carry it, with the fields GitHub sends as null.
+func (g *GitHub) installationPayloadLocked(inst *Installation) map[string]any {
+	m := toMap(g.installationJSON(inst, g.apiURL))
+	m["single_file_name"] = nil
+	m["suspended_at"] = nil
+	m["suspended_by"] = nil
+	return m
+}
+
 // repoSummary is how installation events list repositories.
 func repoSummary(r *Repo) map[string]any {
 	return map[string]any{
@@ -730,7 +751,7 @@ func (g *GitHub) DeliverInstallation(ctx context.Context, installationID int64, 
 	}
 	p := map[string]any{
 		"action":       action,
-		"installation": toMap(g.installationJSON(inst, g.apiURL)),
+		"installation": g.installationPayloadLocked(inst),
 		"repositories": repos,
 		"requester":    nil,
 		"sender":       toMap(g.userJSON(g.userLocked(login), g.apiURL)),
@@ -764,7 +785,7 @@ func (g *GitHub) DeliverInstallationRepositories(ctx context.Context, installati
 	}
 	p := map[string]any{
 		"action":               action,
-		"installation":         toMap(g.installationJSON(inst, g.apiURL)),
+		"installation":         g.installationPayloadLocked(inst),
 		"repository_selection": "selected",
 		"repositories_added":   added,
 		"repositories_removed": removed,
