@@ -242,7 +242,10 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	stopSignals()
 	s.state.Store(stateStopping)
 	timeout := s.cfg.Server.ShutdownTimeout
-	s.logger.Info().Stringer("timeout", timeout).Msg("Shutting down: waiting for in-flight events")
+	// Shutdown runs this once it has closed the listeners.
+	srv.RegisterOnShutdown(func() {
+		s.logger.Info().Stringer("timeout", timeout).Msg("Shutting down: waiting for in-flight events")
+	})
 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()

@@ -3,6 +3,9 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -134,9 +137,11 @@ func TestWebhookSignatureIsRequired(t *testing.T) {
 		"unknown algorithm": func(r *http.Request) {
 			r.Header.Set("X-Hub-Signature-256", "md5="+strings.TrimPrefix(sign(testSecret, body), "sha256="))
 		},
-		"only the SHA-1 header": func(r *http.Request) {
+		"only a valid SHA-1 signature": func(r *http.Request) {
 			r.Header.Del("X-Hub-Signature-256")
-			r.Header.Set("X-Hub-Signature", "sha1=0000000000000000000000000000000000000000")
+			mac := hmac.New(sha1.New, []byte(testSecret))
+			mac.Write(body)
+			r.Header.Set("X-Hub-Signature", "sha1="+hex.EncodeToString(mac.Sum(nil)))
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -332,8 +337,11 @@ func TestMetricsIncludeGitHubAppMetricsAfterEvents(t *testing.T) {
 	if v := sample(t, families, "flux_rollback_build_info", map[string]string{"version": testVersion}).GetGauge().GetValue(); v != 1 {
 		t.Errorf("build info %v", v)
 	}
-	if strings.Contains(srv.logs.String(), fakeToken) {
-		t.Error("the installation token appears in the logs")
+	logs := srv.logs.String()
+	for what, secret := range map[string]string{"installation token": fakeToken, "webhook secret": testSecret, "private key": keyBody(t)} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the %s appears in the logs", what)
+		}
 	}
 }
 
