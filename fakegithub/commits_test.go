@@ -147,6 +147,10 @@ func TestContents(t *testing.T) {
 	if content, err := file.GetContent(); err != nil || content != "enabled: true\n" || file.GetType() != "file" {
 		t.Fatalf("file = %q %s (%v)", content, file.GetType(), err)
 	}
+	_, root, _, err := gh.Repositories.GetContents(ctx, "acme", "deploy", "", nil)
+	if err != nil || len(root) != 3 {
+		t.Fatalf("root = %d entries (%v)", len(root), err)
+	}
 	_, dir, _, err := gh.Repositories.GetContents(ctx, "acme", "deploy", "dir", nil)
 	if err != nil || len(dir) != 3 {
 		t.Fatalf("dir = %d entries (%v)", len(dir), err)

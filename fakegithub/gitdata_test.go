@@ -222,6 +222,16 @@ func TestRefs(t *testing.T) {
 	wantStatus(t, err, http.StatusUnprocessableEntity, "Reference does not exist")
 	_, _, err = gh.Git.GetRef(ctx, "acme", "deploy", "heads/old")
 	wantStatus(t, err, http.StatusNotFound, "Not Found")
+	if err := e.repo.SetRef("feature/x", first); err != nil {
+		t.Fatal(err)
+	}
+	slashed, _, err := gh.Repositories.GetBranch(ctx, "acme", "deploy", "feature/x", 0)
+	if err != nil || slashed.GetName() != "feature/x" || slashed.GetCommit().GetSHA() != first {
+		t.Fatalf("branch with a slash = %+v (%v)", slashed, err)
+	}
+	if ref, _, err := gh.Git.GetRef(ctx, "acme", "deploy", "refs/heads/feature/x"); err != nil || ref.GetObject().GetSHA() != first {
+		t.Fatalf("ref with a slash = %+v (%v)", ref, err)
+	}
 	branch, _, err := gh.Repositories.GetBranch(ctx, "acme", "deploy", "main", 0)
 	if err != nil || branch.GetCommit().GetSHA() != second || branch.GetCommit().GetCommit().GetTree().GetSHA() == "" {
 		t.Fatalf("branch = %+v (%v)", branch, err)
