@@ -12,6 +12,34 @@
 // A GitHub value is safe for concurrent use. Webhooks are delivered
 // synchronously and without holding any lock, so the app may call back into
 // the fake while it handles a delivery.
+//
+// # Playing GitHub in a test
+//
+//	gh := fakegithub.New(fakegithub.Options{AppID: 42, AppSlug: "flux-rollback", AppPublicKey: &key.PublicKey})
+//	srv := httptest.NewServer(gh) // or http.ListenAndServe(addr, gh) for the demo
+//	gh.SetBaseURL(srv.URL)        // links in webhook payloads
+//	gh.SetWebhook(appURL, secret)
+//	gh.AddInstallation(101, "acme")
+//	repo := gh.AddRepo("acme", "deploy", fakegithub.RepoOptions{Installation: 101})
+//	sha, delivery, err := repo.CommitAndPush(ctx, "main", fakegithub.CommitSpec{...})
+//	repo.ClickCheckRunAction(ctx, runID, "rollback", "alice")
+//	repo.PullRequests(); repo.CheckRuns(sha); gh.Requests(); gh.Deliveries()
+//
+// History can also be built with the git binary and copied in object by
+// object (Repo.WriteObject, Repo.SetRef); the SHAs stay the same.
+//
+// # Where the fake differs from GitHub
+//
+//   - Changes the app makes through the API (refs, check runs) send no
+//     webhooks by themselves; GitHub would send push and check_run created
+//     events asynchronously. A test that wants them calls Repo.Push (which
+//     reports everything that moved since the last push of the ref).
+//   - Commits GitHub signs (created through the API without an author) are
+//     reported as verified, but carry no gpgsig header, so their SHA is the
+//     unsigned one.
+//   - Renames are reported as a removal and an addition.
+//   - There is one app; every check suite and check run belongs to it.
+//   - A redelivery requested through the API happens before the 202 answer.
 package fakegithub
 
 import (

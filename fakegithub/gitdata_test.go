@@ -259,3 +259,44 @@ func TestBlobs(t *testing.T) {
 		t.Fatalf("raw blob = %q (%v)", raw, err)
 	}
 }
+
+// TestCreateTreeModes sets a directory by SHA, a gitlink and a symlink
+// through the API and compares the tree with git mktree's.
+func TestCreateTreeModes(t *testing.T) {
+	git := newGitRepo(t)
+	e := newEnv(t)
+	seed(t, e.repo, map[string]string{"lib/x.txt": "x\n"})
+	gh := e.installationClient(t)
+	lib, _, err := gh.Git.GetTree(ctx, "acme", "deploy", "main:lib", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gitlink := strings.Repeat("cd", 20)
+	tree, _, err := gh.Git.CreateTree(ctx, "acme", "deploy", "", []*github.TreeEntry{
+		{Path: github.String("copy"), Mode: github.String("040000"), Type: github.String("tree"), SHA: lib.SHA},
+		{Path: github.String("vendor/mod"), Mode: github.String("160000"), Type: github.String("commit"), SHA: github.String(gitlink)},
+		{Path: github.String("link"), Mode: github.String("120000"), Type: github.String("blob"), Content: github.String("copy/x.txt")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	linkBlob := git.run("copy/x.txt", "hash-object", "-w", "--stdin")
+	xBlob := git.run("x\n", "hash-object", "-w", "--stdin")
+	libTree := git.run("100644 blob "+xBlob+"\tx.txt\n", "mktree")
+	vendor := git.run("160000 commit "+gitlink+"\tmod\n", "mktree", "--missing")
+	want := git.run("040000 tree "+libTree+"\tcopy\n120000 blob "+linkBlob+"\tlink\n040000 tree "+vendor+"\tvendor\n", "mktree")
+	if tree.GetSHA() != want {
+		t.Fatalf("tree = %s, git says %s", tree.GetSHA(), want)
+	}
+	full, _, err := gh.Git.GetTree(ctx, "acme", "deploy", tree.GetSHA(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	modes := map[string]string{}
+	for _, en := range full.Entries {
+		modes[en.GetPath()] = en.GetMode() + " " + en.GetType()
+	}
+	if modes["vendor/mod"] != "160000 commit" || modes["link"] != "120000 blob" || modes["copy"] != "040000 tree" || modes["copy/x.txt"] != "100644 blob" {
+		t.Fatalf("modes = %v", modes)
+	}
+}
