@@ -106,13 +106,25 @@ func Parse(body string) (Command, bool) {
 			}
 			rest = rest[next:]
 		}
-		if at, ok := s.next(text); ok {
-			cmd := interpret(strings.TrimRight(text[at:], " \t"))
-			cmd.Line = line
-			return cmd, true
+		h, ok := s.next(text, line)
+		if s.found != nil {
+			h, ok = *s.found, true
+		}
+		if ok {
+			return h.command(), true
 		}
 	}
+	s.endParagraph()
+	if s.found != nil {
+		return s.found.command(), true
+	}
 	return Command{}, false
+}
+
+func (h hit) command() Command {
+	cmd := interpret(strings.TrimRight(h.line[h.at:], " \t"))
+	cmd.Line = h.number
+	return cmd
 }
 
 // startsCommand reports whether text (a line without its indentation) begins

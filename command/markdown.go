@@ -25,6 +25,8 @@ import (
 //     "-->", and so does a comment inside a paragraph or raw HTML. A comment
 //     that raw HTML leaves open hides the rest of the comment, as it does in
 //     the rendered page.
+//   - Code spans (`...`) that run across lines of a paragraph hide the lines
+//     they cover.
 //   - Raw HTML blocks of <pre>, <script>, <style>, <textarea>, processing
 //     instructions, declarations and CDATA are not text; other raw HTML
 //     blocks (<details>, <img ...>) show their text and may hold a command.
@@ -62,8 +64,16 @@ type scanner struct {
 	// paragraph is an open paragraph: indented lines continue it, and
 	// HTML that is not a known block cannot interrupt it.
 	paragraph bool
-	// paragraphComment is a "<!--" in the open paragraph not yet closed.
-	paragraphComment bool
+	// inline is a code span or HTML comment that the open paragraph has
+	// opened and not yet closed.
+	inline inlineState
+	// paragraphText is the open paragraph so far, one line after another.
+	paragraphText strings.Builder
+	// pending are command lines of the open paragraph that a code span or
+	// comment may cover: whether one does is known when the paragraph ends.
+	pending []pendingLine
+	// found is a command line found when its paragraph ended.
+	found *hit
 	// quoted is an open paragraph inside a block quote, which unmarked
 	// lines continue.
 	quoted bool
@@ -73,15 +83,31 @@ type scanner struct {
 	swallowed bool
 }
 
+// hit is a line that begins with a command.
+type hit struct {
+	number int    // 1-based line number
+	line   string // the line without its ending
+	at     int    // offset of "/rollback" in line
+}
+
+// pendingLine is a command line of a paragraph whose visibility depends on
+// how the paragraph's code spans and comments resolve.
+type pendingLine struct {
+	offset int // in paragraphText
+	hit    hit
+}
+
 // rawHTMLTags stands for the end of a <pre>, <script>, <style> or <textarea>
 // block.
 const rawHTMLTags = "</pre|script|style|textarea>"
 
-// next reads one line (without its line ending) and returns the offset of
-// "/rollback" if the line is a command line.
-func (s *scanner) next(line string) (int, bool) {
+// next reads line number n (without its line ending) and returns it if it
+// is a command line. A command line that a code span or comment might hide
+// is held until its paragraph ends; it is then in found, which comes before
+// whatever next returns.
+func (s *scanner) next(line string, n int) (hit, bool) {
 	if s.swallowed {
-		return 0, false
+		return hit{}, false
 	}
 	col, pos := indentation(line, 0, 0)
 	blank := pos == len(line)
@@ -90,7 +116,7 @@ func (s *scanner) next(line string) (int, bool) {
 	if s.block != noBlock && s.container > 0 && !blank && col < s.container {
 		s.endBlock()
 		if s.swallowed {
-			return 0, false
+			return hit{}, false
 		}
 	}
 	switch s.block {
@@ -98,77 +124,106 @@ func (s *scanner) next(line string) (int, bool) {
 		if s.closesFence(line, col, pos) {
 			s.block = noBlock
 		}
-		return 0, false
+		return hit{}, false
 	case rawHTML:
 		s.htmlComment = scanComments(line, s.htmlComment)
 		if s.endsRawHTML(line) {
 			s.endBlock()
 		}
-		return 0, false
+		return hit{}, false
 	case htmlText:
 		if blank {
 			s.endBlock()
-			return 0, false
+			return hit{}, false
 		}
 		commented := s.htmlComment
 		s.htmlComment = scanComments(line, s.htmlComment)
 		if !commented && col <= 3 && startsCommand(line[pos:]) {
-			return pos, true
+			return hit{n, line, pos}, true
 		}
-		return 0, false
+		return hit{}, false
 	}
 
 	if blank {
 		s.endParagraph()
-		return 0, false
+		return hit{}, false
 	}
 	if col >= 4 {
 		// Indented code, or a line that continues a paragraph.
 		if s.paragraph && !s.quoted {
-			s.paragraphComment = scanComments(line[pos:], s.paragraphComment)
+			s.addToParagraph(line[pos:])
 		}
-		return 0, false
+		return hit{}, false
 	}
 	text := line[pos:]
 	switch {
 	case isThematicBreak(text), isATXHeading(text):
 		s.endParagraph()
-		return 0, false
+		return hit{}, false
 	case s.paragraph && !s.quoted && isSetextUnderline(text):
 		s.endParagraph()
-		return 0, false
+		return hit{}, false
 	case text[0] == '>':
 		s.startQuote()
-		return 0, false
+		return hit{}, false
 	case s.opensBlock(line, pos, 0):
-		return 0, false
+		return hit{}, false
 	}
 	if at, col, ok := listContent(line, pos, col, s.paragraph); ok {
 		if line[at] == '>' {
 			s.startQuote()
-			return 0, false
+			return hit{}, false
 		}
 		if s.opensBlock(line, at, col) {
-			return 0, false
+			return hit{}, false
 		}
+		// A list item interrupts the paragraph (and a quote's lazy one);
+		// its content starts a new one.
+		s.endParagraph()
+		s.paragraph = true
+		s.addToParagraph(line[at:])
+		return hit{}, false
 	}
 	if s.quoted {
-		return 0, false // lazily continues the quote
+		return hit{}, false // lazily continues the quote
 	}
-	if !s.paragraphComment && startsCommand(text) {
-		return pos, true
+	if startsCommand(text) {
+		if !s.inline.open() {
+			return hit{n, line, pos}, true
+		}
+		s.pending = append(s.pending, pendingLine{s.paragraphText.Len(), hit{n, line, pos}})
 	}
 	s.paragraph = true
-	s.paragraphComment = scanComments(text, s.paragraphComment)
-	return 0, false
+	s.addToParagraph(text)
+	return hit{}, false
 }
 
+func (s *scanner) addToParagraph(text string) {
+	s.paragraphText.WriteString(text)
+	s.paragraphText.WriteByte('\n')
+	s.inline = scanInline(text, s.inline)
+}
+
+// endParagraph closes the open paragraph, and finds the first of its
+// command lines that no code span or comment covers.
 func (s *scanner) endParagraph() {
-	s.paragraph, s.paragraphComment, s.quoted = false, false, false
+	if len(s.pending) > 0 && s.found == nil {
+		offsets := make([]int, len(s.pending))
+		for i, p := range s.pending {
+			offsets[i] = p.offset
+		}
+		if i := firstUncovered(s.paragraphText.String(), offsets); i >= 0 {
+			s.found = &s.pending[i].hit
+		}
+	}
+	s.pending = nil
+	s.paragraphText.Reset()
+	s.paragraph, s.inline, s.quoted = false, inlineState{}, false
 }
 
 func (s *scanner) startQuote() {
-	s.paragraph, s.paragraphComment, s.quoted = true, false, true
+	s.endParagraph()
+	s.paragraph, s.quoted = true, true
 }
 
 // endBlock closes the open block. Raw HTML that leaves a comment open hides
@@ -267,6 +322,165 @@ func scanComments(text string, open bool) bool {
 		}
 		text, open = text[i+2:], true
 	}
+}
+
+// inlineState is a code span or HTML comment opened inside a paragraph.
+type inlineState struct {
+	comment bool // after "<!--"
+	ticks   int  // after a run of this many backticks
+}
+
+func (st inlineState) open() bool { return st.comment || st.ticks > 0 }
+
+// scanInline follows code spans and HTML comments through a line of a
+// paragraph, as CommonMark reads them: leftmost first, a code span closed by
+// a run of exactly as many backticks, a comment by "-->", backslash escapes
+// outside both. Either may span lines. One still open when its paragraph
+// ends was plain text after all; until then it hides the lines it covers.
+func scanInline(text string, st inlineState) inlineState {
+	for i := 0; i < len(text); {
+		switch {
+		case st.comment:
+			j := strings.Index(text[i:], "-->")
+			if j < 0 {
+				return st
+			}
+			i, st.comment = i+j+3, false
+		case st.ticks > 0:
+			j := strings.IndexByte(text[i:], '`')
+			if j < 0 {
+				return st
+			}
+			n := runLength(text, i+j, '`')
+			if i = i + j + n; n == st.ticks {
+				st.ticks = 0
+			}
+		default:
+			j := strings.IndexAny(text[i:], "\\`<")
+			if j < 0 {
+				return st
+			}
+			i += j
+			switch {
+			case text[i] == '\\' && i+1 < len(text) && isASCIIPunct(text[i+1]):
+				i += 2
+			case text[i] == '`':
+				st.ticks = runLength(text, i, '`')
+				i += st.ticks
+			case strings.HasPrefix(text[i:], "<!--"):
+				// From the second dash, so that "<!-->" and "<!--->"
+				// close at once, as CommonMark and HTML have it.
+				i, st.comment = i+2, true
+			default:
+				i++
+			}
+		}
+	}
+	return st
+}
+
+// firstUncovered reads the code spans and comments of a whole paragraph as
+// CommonMark does (leftmost first; an opener with no closer in the paragraph
+// is plain text) and returns the index of the first offset that none of
+// them covers, or -1. offsets are increasing line starts in text.
+//
+// It stays linear: a closing backtick run is looked up in per-length lists
+// of runs with pointers that only move forward, and a failed search for
+// "-->" is remembered, as every later one would fail too.
+func firstUncovered(text string, offsets []int) int {
+	type run struct{ pos, n int }
+	var runs []run
+	byLength := make(map[int][]int) // run indices by run length
+	for i := 0; i < len(text); {
+		j := strings.IndexByte(text[i:], '`')
+		if j < 0 {
+			break
+		}
+		n := runLength(text, i+j, '`')
+		byLength[n] = append(byLength[n], len(runs))
+		runs = append(runs, run{i + j, n})
+		i += j + n
+	}
+	nextOfLength := make(map[int]int)  // position in byLength[n] already passed
+	closer := func(n, after int) int { // the first run of length n with index > after
+		list, k := byLength[n], nextOfLength[n]
+		for k < len(list) && list[k] <= after {
+			k++
+		}
+		nextOfLength[n] = k
+		if k == len(list) {
+			return -1
+		}
+		return list[k]
+	}
+	noCommentEnd := len(text) // from here on, no "-->"
+	current := 0              // index of the first run not left of i
+
+	next := 0 // offsets[next] is the first not yet passed
+	for i := 0; i < len(text); {
+		j := strings.IndexAny(text[i:], "\\`<")
+		if j < 0 {
+			break
+		}
+		j += i
+		if next < len(offsets) && offsets[next] <= j {
+			return next // reached with nothing open
+		}
+		start, end := j, -1
+		switch {
+		case text[j] == '\\':
+			i = j + 1
+			if j+1 < len(text) && isASCIIPunct(text[j+1]) {
+				i = j + 2
+			}
+			continue
+		case text[j] == '`':
+			for runs[current].pos+runs[current].n <= j {
+				current++
+			}
+			n := runs[current].pos + runs[current].n - j // an escaped backtick may start the run
+			if c := closer(n, current); c >= 0 {
+				end = runs[c].pos + n
+			} else {
+				i = j + n
+				continue
+			}
+		case strings.HasPrefix(text[j:], "<!--") && j+2 < noCommentEnd:
+			if c := strings.Index(text[j+2:], "-->"); c >= 0 {
+				end = j + 2 + c + 3
+			} else {
+				noCommentEnd = j + 2
+				i = j + 1
+				continue
+			}
+		default:
+			i = j + 1
+			continue
+		}
+		for next < len(offsets) && offsets[next] < end {
+			if offsets[next] < start {
+				return next
+			}
+			next++ // covered
+		}
+		i = end
+	}
+	if next < len(offsets) {
+		return next
+	}
+	return -1
+}
+
+func runLength(s string, i int, c byte) int {
+	n := 0
+	for i+n < len(s) && s[i+n] == c {
+		n++
+	}
+	return n
+}
+
+func isASCIIPunct(c byte) bool {
+	return '!' <= c && c <= '/' || ':' <= c && c <= '@' || '[' <= c && c <= '`' || '{' <= c && c <= '~'
 }
 
 // fenceOpening reports whether text opens a fenced code block, and with
@@ -389,7 +603,7 @@ func htmlBlockStart(text string, inParagraph bool) (blockKind, string, bool) {
 		return rawHTML, ">", true
 	}
 	name, after := tagName(text[1:])
-	if rawHTMLTagNames[strings.ToLower(name)] && (after == "" || after[0] == ' ' || after[0] == '\t' || after[0] == '>') {
+	if rawHTMLTagNames[strings.ToLower(name)] && (after == "" || isBlank(after[0]) || after[0] == '>') {
 		return rawHTML, rawHTMLTags, true
 	}
 	if strings.HasPrefix(text, "</") {
@@ -399,7 +613,10 @@ func htmlBlockStart(text string, inParagraph bool) (blockKind, string, bool) {
 		(after == "" || after[0] == ' ' || after[0] == '\t' || after[0] == '>' || strings.HasPrefix(after, "/>")) {
 		return htmlText, "", true
 	}
-	if !inParagraph && loneTag.MatchString(text) && !rawHTMLTagNames[strings.ToLower(name)] {
+	// CommonMark's prose leaves <pre> and the like out of kind 7, but its
+	// reference implementations (cmark, which GitHub uses, and commonmark.js)
+	// take a lone "</pre>" or "<pre/>" as kind 7, and so does this.
+	if !inParagraph && loneTag.MatchString(text) {
 		return htmlText, "", true
 	}
 	return noBlock, "", false
