@@ -255,9 +255,10 @@ func startServer(t *testing.T, cfg *Config, opts ...Option) *running {
 // fakeGitHub answers the two API calls the tests' handlers make and counts
 // every request it receives.
 type fakeGitHub struct {
-	URL      string
-	mu       sync.Mutex
-	requests []string
+	URL        string
+	mu         sync.Mutex
+	requests   []string
+	userAgents []string
 }
 
 const fakeToken = "ghs_installationtokenthatmustneverbelogged"
@@ -283,6 +284,7 @@ func newFakeGitHub(t *testing.T) *fakeGitHub {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.requests = append(f.requests, r.Method+" "+r.URL.Path)
+		f.userAgents = append(f.userAgents, r.UserAgent())
 		f.mu.Unlock()
 		mux.ServeHTTP(w, r)
 	}))
@@ -295,4 +297,13 @@ func (f *fakeGitHub) calls() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.requests...)
+}
+
+func (f *fakeGitHub) lastUserAgent() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.userAgents) == 0 {
+		return ""
+	}
+	return f.userAgents[len(f.userAgents)-1]
 }

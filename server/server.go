@@ -56,14 +56,12 @@ var stateNames = map[int32]string{
 
 // Server is flux-rollback's HTTP server.
 type Server struct {
-	cfg      *Config
-	version  string
-	logger   zerolog.Logger
-	registry metrics.Registry
-	clients  githubapp.ClientCreator
-	handler  http.Handler
-	state    atomic.Int32
-	ready    chan struct{}
+	cfg     *Config
+	version string
+	logger  zerolog.Logger
+	handler http.Handler
+	state   atomic.Int32
+	ready   chan struct{}
 
 	// abandon cancels the contexts of in-flight events once shutdown has
 	// waited shutdown_timeout for them.
@@ -74,11 +72,10 @@ type Server struct {
 type Option func(*options)
 
 type options struct {
-	version       string
-	logger        *zerolog.Logger
-	registry      metrics.Registry
-	handlers      func(*handlers.Base) []githubapp.EventHandler
-	clientOptions []githubapp.ClientOption
+	version  string
+	logger   *zerolog.Logger
+	registry metrics.Registry
+	handlers func(*handlers.Base) []githubapp.EventHandler
 }
 
 // WithVersion sets the version reported by /api/health and sent in the
@@ -95,13 +92,6 @@ func WithRegistry(r metrics.Registry) Option { return func(o *options) { o.regis
 // WithHandlers replaces handlers.All as the source of the webhook handlers.
 func WithHandlers(f func(*handlers.Base) []githubapp.EventHandler) Option {
 	return func(o *options) { o.handlers = f }
-}
-
-// WithClientOptions adds options to the GitHub client creator, such as
-// githubapp.WithTransport. Client middleware is the server's own: options
-// that set it are overridden.
-func WithClientOptions(opts ...githubapp.ClientOption) Option {
-	return func(o *options) { o.clientOptions = append(o.clientOptions, opts...) }
 }
 
 // New builds a server from a loaded configuration (see LoadConfig).
@@ -123,22 +113,21 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	}
 
 	s := &Server{
-		cfg:      cfg,
-		version:  o.version,
-		logger:   *o.logger,
-		registry: o.registry,
-		ready:    make(chan struct{}),
+		cfg:     cfg,
+		version: o.version,
+		logger:  *o.logger,
+		ready:   make(chan struct{}),
 	}
 
-	clientOptions := append([]githubapp.ClientOption{
+	clientOptions := []githubapp.ClientOption{
 		githubapp.WithClientUserAgent("flux-rollback/" + o.version),
 		githubapp.WithClientTimeout(cfg.Rollback.ClientTimeout),
-	}, o.clientOptions...)
-	clientOptions = append(clientOptions, githubapp.WithClientMiddleware(
-		githubapp.ClientMetrics(o.registry),
-		// Logs method, path, status and timing; never headers, so no token.
-		githubapp.ClientLogging(zerolog.DebugLevel),
-	))
+		githubapp.WithClientMiddleware(
+			githubapp.ClientMetrics(o.registry),
+			// Logs method, path, status and timing; never headers, so no token.
+			githubapp.ClientLogging(zerolog.DebugLevel),
+		),
+	}
 	if cfg.Rollback.CacheSizeMB > 0 {
 		cache := newLRUHTTPCache(cfg.Rollback.CacheSizeMB << 20)
 		// alwaysValidate: every read is revalidated with GitHub (a cheap 304
@@ -152,7 +141,6 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create GitHub client creator: %w", err)
 	}
-	s.clients = clients
 
 	base := &handlers.Base{
 		ClientCreator: clients,
@@ -186,12 +174,6 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 
 // Config is the configuration the server was built with.
 func (s *Server) Config() *Config { return s.cfg }
-
-// Registry is the metrics registry served at /metrics.
-func (s *Server) Registry() metrics.Registry { return s.registry }
-
-// ClientCreator makes the GitHub clients the handlers use.
-func (s *Server) ClientCreator() githubapp.ClientCreator { return s.clients }
 
 // Handler serves all routes. It reports "starting" on /api/health until Run
 // has started.

@@ -313,6 +313,9 @@ func TestMetricsIncludeGitHubAppMetricsAfterEvents(t *testing.T) {
 	if calls := gh.calls(); len(calls) != 2 {
 		t.Errorf("GitHub saw %v", calls)
 	}
+	if ua := gh.lastUserAgent(); ua != "flux-rollback/"+testVersion+" (installation: 957387)" {
+		t.Errorf("User-Agent %q", ua)
+	}
 	if v := sample(t, families, "flux_rollback_github_requests_total", nil).GetCounter().GetValue(); v != 1 {
 		t.Errorf("github requests %v, want 1", v)
 	}
