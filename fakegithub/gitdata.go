@@ -3,7 +3,6 @@ package fakegithub
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"sort"
 	"strings"
@@ -211,7 +210,7 @@ func (g *GitHub) createTree(c *call) {
 	if req.BaseTree != "" {
 		h, ok := parseHash(req.BaseTree)
 		if t, err := c.repo.obj.kind(h); !ok || err != nil || t != plumbing.TreeObject {
-			c.unprocessable("Invalid tree info")
+			c.unprocessable("base_tree is not a valid tree oid")
 			return
 		}
 		base = h
@@ -260,7 +259,7 @@ func (c *call) treeEntryChange(e createTreeEntry) (treeChange, string) {
 	hasSHA := len(e.SHA) > 0 && !shaNull
 	switch {
 	case hasSHA && e.Content != nil:
-		return treeChange{}, "Must supply either tree.sha or tree.content. Request contains both."
+		return treeChange{}, "Must supply either tree.sha or tree.content. Request will be rejected if both are present."
 	case shaNull:
 		return treeChange{path: e.Path, delete: true}, ""
 	case e.Content != nil:
@@ -289,7 +288,7 @@ func (c *call) treeEntryChange(e createTreeEntry) (treeChange, string) {
 		}
 		return treeChange{path: e.Path, mode: mode, hash: h}, ""
 	}
-	return treeChange{}, "Must supply either tree.sha or tree.content."
+	return treeChange{}, "Must supply either tree.sha or tree.content. Request will be rejected if both are present."
 }
 
 // authorJSON renders a commit signature with its time zone, as GitHub does.
@@ -546,6 +545,3 @@ func (g *GitHub) deleteRef(c *call) {
 	delete(c.repo.refs, name)
 	c.noContent()
 }
-
-// errEmptyRepo is GitHub's answer to history queries on a repo without commits.
-var errEmptyRepo = errors.New("Git Repository is empty.")

@@ -300,3 +300,24 @@ func TestCreateTreeModes(t *testing.T) {
 		t.Fatalf("modes = %v", modes)
 	}
 }
+
+func TestCreateTreeRefusesToDeleteMissingPaths(t *testing.T) {
+	e := newEnv(t)
+	head := seed(t, e.repo, map[string]string{"apps/a.yaml": "a"})
+	info, _ := e.repo.CommitInfo(head)
+	gh := e.installationClient(t)
+	for _, p := range []string{"apps/missing.yaml", "missing/a.yaml", "apps/a.yaml/below"} {
+		_, _, err := gh.Git.CreateTree(ctx, "acme", "deploy", info.Tree, []*github.TreeEntry{
+			{Path: github.String(p), Mode: github.String("100644"), Type: github.String("blob")},
+		})
+		wantStatus(t, err, http.StatusUnprocessableEntity, "GitRPC::BadObjectState")
+	}
+	_, err := e.repo.Commit("main", fakegithub.CommitSpec{Message: "x", Author: fluxAuthor, Files: map[string]*fakegithub.File{"nope": nil}})
+	if err == nil {
+		t.Fatal("Commit deleted a path that does not exist")
+	}
+	_, _, err = gh.Git.CreateTree(ctx, "acme", "deploy", strings.Repeat("1", 40), []*github.TreeEntry{
+		{Path: github.String("x"), Mode: github.String("100644"), Type: github.String("blob"), Content: github.String("x")},
+	})
+	wantStatus(t, err, http.StatusUnprocessableEntity, "base_tree is not a valid tree oid")
+}

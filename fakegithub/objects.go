@@ -47,6 +47,10 @@ type CommitObject struct {
 // exist; handlers turn it into 404.
 var errNotFound = errors.New("not found")
 
+// errMissingPath is a deletion of a path the tree does not have; GitHub
+// answers 422 "GitRPC::BadObjectState".
+var errMissingPath = errors.New("GitRPC::BadObjectState")
+
 // errInvalid is wrapped by errors that handlers turn into 422.
 var errInvalid = errors.New("invalid")
 
@@ -214,9 +218,15 @@ type treeChange struct {
 // applyChanges returns the tree that results from applying changes to base
 // (the zero hash is the empty tree), creating intermediate directories and
 // dropping directories that end up empty, as GitHub's create-tree does.
-// Deleting a path that does not exist is a no-op. A change below a path that
-// is a file in base replaces that file with a directory.
+// Deleting a path that does not exist is an error, as GitHub documents. A
+// change below a path that is a file in base replaces that file with a
+// directory.
 func (o objects) applyChanges(base plumbing.Hash, changes []treeChange) (plumbing.Hash, error) {
+	return o.applyChangesAt(base, changes, "")
+}
+
+// applyChangesAt applies changes to the tree base found at prefix.
+func (o objects) applyChangesAt(base plumbing.Hash, changes []treeChange, prefix string) (plumbing.Hash, error) {
 	t, err := o.tree(base)
 	if err != nil {
 		return plumbing.ZeroHash, err
@@ -235,6 +245,9 @@ func (o objects) applyChanges(base plumbing.Hash, changes []treeChange) (plumbin
 		first, rest, isNested := strings.Cut(p, "/")
 		if !isNested {
 			if c.delete {
+				if _, ok := entries[first]; !ok {
+					return plumbing.ZeroHash, fmt.Errorf("%w: cannot delete %s: no such path", errMissingPath, path.Join(prefix, first))
+				}
 				delete(entries, first)
 			} else {
 				entries[first] = object.TreeEntry{Name: first, Mode: c.mode, Hash: c.hash}
@@ -252,7 +265,7 @@ func (o objects) applyChanges(base plumbing.Hash, changes []treeChange) (plumbin
 		if e, ok := entries[dir]; ok && e.Mode == filemode.Dir {
 			sub = e.Hash
 		}
-		h, err := o.applyChanges(sub, nested[dir])
+		h, err := o.applyChangesAt(sub, nested[dir], path.Join(prefix, dir))
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}

@@ -313,6 +313,8 @@ func (c *call) failErr(err error) {
 	switch {
 	case errors.Is(err, errNotFound):
 		c.notFound()
+	case errors.Is(err, errMissingPath):
+		c.unprocessable(errMissingPath.Error())
 	case errors.Is(err, errInvalid):
 		c.unprocessable(strings.TrimPrefix(err.Error(), errInvalid.Error()+": "))
 	default:
