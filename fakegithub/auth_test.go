@@ -148,6 +148,12 @@ func TestRepoAuthErrors(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound || body.Message != "Not Found" || body.DocumentationURL == "" {
 		t.Fatalf("unknown route: %d %+v", resp.StatusCode, body)
 	}
+	if resp.Header.Get("X-RateLimit-Limit") == "" {
+		t.Fatal("the answer to an unknown route has no rate-limit headers")
+	}
+	if anon := rawRequest(t, http.MethodGet, e.srv.URL+"/repos/acme/deploy", ""); anon.StatusCode != http.StatusUnauthorized || anon.Header.Get("X-RateLimit-Remaining") == "" {
+		t.Fatalf("unauthenticated: %d, headers %v", anon.StatusCode, anon.Header)
+	}
 }
 
 func TestTokenScopes(t *testing.T) {

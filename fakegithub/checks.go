@@ -159,13 +159,13 @@ func (r *Repo) branchOfLocked(sha plumbing.Hash) string {
 // suiteStatusLocked derives a suite's status and conclusion from its runs.
 func (r *Repo) suiteStatusLocked(s *checkSuite) (status, conclusion string) {
 	status, conclusion = "completed", ""
-	any := false
+	hasRuns := false
 	rank := map[string]int{"success": 1, "skipped": 1, "neutral": 2, "stale": 3, "cancelled": 4, "timed_out": 5, "action_required": 6, "failure": 7}
 	for _, run := range r.checkRuns {
 		if run.suite != s {
 			continue
 		}
-		any = true
+		hasRuns = true
 		if run.status != "completed" {
 			status = "in_progress"
 		}
@@ -173,7 +173,7 @@ func (r *Repo) suiteStatusLocked(s *checkSuite) (status, conclusion string) {
 			conclusion = run.conclusion
 		}
 	}
-	if !any {
+	if !hasRuns {
 		return "queued", ""
 	}
 	if status != "completed" {

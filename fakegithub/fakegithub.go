@@ -94,7 +94,8 @@ type GitHub struct {
 	mux  *http.ServeMux
 
 	mu            sync.Mutex
-	apiURL        string // learned from requests or SetBaseURL; used in payloads
+	apiURL        string // used in webhook payloads: SetBaseURL's, else learned from requests
+	apiURLSet     bool
 	nextID        int64
 	users         map[string]*user // by lower-case login
 	loginByEmail  map[string]string
@@ -150,6 +151,7 @@ func (g *GitHub) SetBaseURL(url string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.apiURL = strings.TrimSuffix(url, "/")
+	g.apiURLSet = true
 }
 
 // BotLogin is the login of the app's bot user, e.g. "flux-rollback[bot]".

@@ -30,6 +30,27 @@ func (l *rateLimits) reset(now time.Time) {
 
 func (l *rateLimits) resetAt() time.Time { return l.windowStart.Add(time.Hour) }
 
+// setHeaders writes the X-RateLimit-* headers for a budget with used
+// requests spent.
+func (l *rateLimits) setHeaders(h http.Header, used int) {
+	h.Set("X-RateLimit-Limit", strconv.Itoa(rateLimit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(rateLimit-used))
+	h.Set("X-RateLimit-Used", strconv.Itoa(used))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(l.resetAt().Unix(), 10))
+	h.Set("X-RateLimit-Resource", "core")
+}
+
+// preview sets the headers of identity's budget without spending any of it,
+// for answers given before the request is admitted (authentication errors,
+// unknown routes).
+func (l *rateLimits) preview(h http.Header, identity string) {
+	used := l.used[identity]
+	if l.exhausted {
+		used = rateLimit
+	}
+	l.setHeaders(h, used)
+}
+
 // admit counts a request, sets the X-RateLimit-* headers and answers the
 // request itself (returning false) when a limit applies.
 func (l *rateLimits) admit(w http.ResponseWriter, identity string, now time.Time) bool {
@@ -56,11 +77,7 @@ func (l *rateLimits) admit(w http.ResponseWriter, identity string, now time.Time
 		used++
 		l.used[identity] = used
 	}
-	h.Set("X-RateLimit-Limit", strconv.Itoa(rateLimit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(rateLimit-used))
-	h.Set("X-RateLimit-Used", strconv.Itoa(used))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(l.resetAt().Unix(), 10))
-	h.Set("X-RateLimit-Resource", "core")
+	l.setHeaders(h, used)
 	if over {
 		writeErrorBody(w, http.StatusForbidden, errorBody{
 			Message:          fmt.Sprintf("API rate limit exceeded for %s.", identity),

@@ -87,6 +87,9 @@ func (g *GitHub) newMux() *http.ServeMux {
 	// DownloadContents fetches for files over 1 MB.
 	mux.HandleFunc("GET /raw/{owner}/{repo}/{sha}/{path...}", g.serveRaw)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		g.limits.preview(w.Header(), "anonymous")
+		g.mu.Unlock()
 		writeError(w, http.StatusNotFound, "Not Found")
 	})
 	return mux
@@ -212,8 +215,11 @@ func (g *GitHub) serveRoute(rt *route, w http.ResponseWriter, r *http.Request) {
 			g.mu.Unlock()
 		}
 	}()
-	g.apiURL = c.apiURL()
+	if !g.apiURLSet {
+		g.apiURL = c.apiURL()
+	}
 	identity := "anonymous"
+	g.limits.preview(w.Header(), identity)
 	switch rt.auth {
 	case authApp:
 		if !g.authenticateApp(c) {
