@@ -362,3 +362,61 @@ func TestNoDeliveryWithoutInstallationOrWebhook(t *testing.T) {
 		t.Fatalf("push to a repo without the app: %v", err)
 	}
 }
+
+func TestCheckSuiteOnPush(t *testing.T) {
+	key := testKey(t)
+	gh := fakegithub.New(fakegithub.Options{AppID: appID, AppSlug: "flux-rollback", AppPublicKey: &key.PublicKey, CheckSuiteOnPush: true})
+	e := &env{gh: gh, key: key, srv: newServer(t, gh)}
+	gh.AddInstallation(installationID, "acme")
+	e.repo = gh.AddRepo("acme", "deploy", fakegithub.RepoOptions{Installation: installationID})
+	rc := withReceiver(t, e)
+	sha, _, err := e.repo.CommitAndPush(ctx, "main", fakegithub.CommitSpec{Message: "x", Author: fluxAuthor, Files: map[string]*fakegithub.File{"a": {Content: "1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.mu.Lock()
+	events := []string{}
+	for _, r := range rc.got {
+		events = append(events, r.event)
+	}
+	rc.mu.Unlock()
+	if len(events) != 2 || events[0] != "push" || events[1] != "check_suite" {
+		t.Fatalf("events = %v, want push then check_suite", events)
+	}
+	suite := rc.last(t).payload.(*github.CheckSuiteEvent)
+	if suite.GetAction() != "requested" || suite.GetCheckSuite().GetHeadSHA() != sha || suite.GetCheckSuite().GetHeadBranch() != "main" {
+		t.Fatalf("check_suite = %+v", suite.GetCheckSuite())
+	}
+}
+
+func TestDeliveriesCursorPagination(t *testing.T) {
+	e := newEnv(t)
+	withReceiver(t, e)
+	seed(t, e.repo, map[string]string{"a": "1"})
+	n := e.repo.AddIssue("x")
+	for i := 0; i < 3; i++ {
+		if _, _, err := e.repo.CommentOnIssue(ctx, n, "alice", "hi"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	app := e.appClient(t)
+	var seen []int64
+	opts := &github.ListCursorOptions{PerPage: 2}
+	for {
+		page, resp, err := app.Apps.ListHookDeliveries(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range page {
+			seen = append(seen, d.GetID())
+		}
+		if resp.Cursor == "" {
+			break
+		}
+		opts.Cursor = resp.Cursor
+	}
+	all := e.gh.Deliveries()
+	if len(seen) != 3 || seen[0] != all[2].ID || seen[2] != all[0].ID {
+		t.Fatalf("paged through %v, deliveries %d", seen, len(all))
+	}
+}
