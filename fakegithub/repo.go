@@ -529,9 +529,6 @@ func (r *Repo) CommitInfo(rev string) (CommitObject, error) {
 	return out, nil
 }
 
-// Roles are the repository roles GitHub knows, weakest first.
-var Roles = []string{"read", "triage", "write", "maintain", "admin"}
-
 // SetPermission gives login a repository role (read, triage, write,
 // maintain or admin); "" or "none" makes them a non-collaborator.
 func (r *Repo) SetPermission(login, role string) {

@@ -530,20 +530,20 @@ func toList[T any](items []T) []any {
 	return out
 }
 
-// RequestCheckSuite delivers check_suite "requested" for sha, as GitHub does
-// after a push to apps with the checks permission, and returns the suite id.
-func (r *Repo) RequestCheckSuite(ctx context.Context, sha string) (int64, error) {
+// RequestCheckSuite delivers check_suite "requested" for sha (creating the
+// app's check suite for it), as GitHub does after a push to apps with the
+// checks permission.
+func (r *Repo) RequestCheckSuite(ctx context.Context, sha string) (*Delivery, error) {
 	return r.checkSuiteEvent(ctx, sha, 0, "requested", r.Owner())
 }
 
 // RerequestCheckSuite delivers check_suite "rerequested" for a suite, as
 // the "Re-run all checks" button does.
-func (r *Repo) RerequestCheckSuite(ctx context.Context, suiteID int64, user string) error {
-	_, err := r.checkSuiteEvent(ctx, "", suiteID, "rerequested", user)
-	return err
+func (r *Repo) RerequestCheckSuite(ctx context.Context, suiteID int64, user string) (*Delivery, error) {
+	return r.checkSuiteEvent(ctx, "", suiteID, "rerequested", user)
 }
 
-func (r *Repo) checkSuiteEvent(ctx context.Context, sha string, suiteID int64, action, login string) (int64, error) {
+func (r *Repo) checkSuiteEvent(ctx context.Context, sha string, suiteID int64, action, login string) (*Delivery, error) {
 	r.gh.mu.Lock()
 	var suite *checkSuite
 	if suiteID != 0 {
@@ -559,7 +559,7 @@ func (r *Repo) checkSuiteEvent(ctx context.Context, sha string, suiteID int64, a
 	}
 	if suite == nil {
 		r.gh.mu.Unlock()
-		return 0, fmt.Errorf("check_suite %s: no check suite for %q/%d", action, sha, suiteID)
+		return nil, fmt.Errorf("check_suite %s: no check suite for %q/%d", action, sha, suiteID)
 	}
 	p, err := r.basePayloadLocked(action, r.gh.userLocked(login))
 	if err == nil {
@@ -568,10 +568,9 @@ func (r *Repo) checkSuiteEvent(ctx context.Context, sha string, suiteID int64, a
 	ev := r.eventLocked("check_suite", action, p)
 	r.gh.mu.Unlock()
 	if err != nil {
-		return 0, fmt.Errorf("check_suite %s: %w", action, err)
+		return nil, fmt.Errorf("check_suite %s: %w", action, err)
 	}
-	_, err = r.gh.deliver(ctx, ev)
-	return suite.id, err
+	return r.gh.deliver(ctx, ev)
 }
 
 // checkRunEvent delivers a check_run event for run id.

@@ -233,7 +233,7 @@ func TestCheckRunActionRoundTrip(t *testing.T) {
 	if ev := rc.last(t).payload.(*github.CheckRunEvent); ev.GetAction() != "rerequested" {
 		t.Fatalf("rerequest action = %s", ev.GetAction())
 	}
-	if err := e.repo.RerequestCheckSuite(ctx, cr.GetCheckSuite().GetID(), "alice"); err != nil {
+	if _, err := e.repo.RerequestCheckSuite(ctx, cr.GetCheckSuite().GetID(), "alice"); err != nil {
 		t.Fatal(err)
 	}
 	suite := rc.last(t).payload.(*github.CheckSuiteEvent)
