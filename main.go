@@ -19,15 +19,11 @@ import (
 // version is stamped at build time with -ldflags "-X main.version=...".
 var version = ""
 
-// runDemo runs the self-contained demo; it stays nil until the demo is
-// attached, and the demo command says so.
-var runDemo func(ctx context.Context, stdout, stderr io.Writer) error
-
 const usage = `usage: flux-rollback <command> [flags]
 
 commands:
   serve [--config FILE]  run the GitHub App (configuration: FILE, then FLUXROLLBACK_* and GITHUB_* variables)
-  demo                   run a self-contained demonstration against a simulated GitHub
+  demo [--keep]          play a release and its rollback on the embedded GitHub (--keep: leave it running)
   version                print the version
 `
 
@@ -46,11 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		return fail(stderr, serve(ctx, args[1:], stderr))
 	case "demo":
-		if runDemo == nil {
-			fmt.Fprintln(stderr, "flux-rollback: demo: not built yet")
-			return 2
-		}
-		return fail(stderr, runDemo(ctx, stdout, stderr))
+		return fail(stderr, demoCommand(ctx, args[1:], stdout))
 	case "version":
 		fmt.Fprintln(stdout, buildVersion())
 		return 0

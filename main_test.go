@@ -11,7 +11,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -141,7 +140,8 @@ func TestCommands(t *testing.T) {
 	}{
 		"no command":      {nil, 2, "", "usage:"},
 		"unknown command": {[]string{"deploy"}, 2, "", `unknown command "deploy"`},
-		"demo":            {[]string{"demo"}, 2, "", "demo: not built yet"},
+		"demo extra arg":  {[]string{"demo", "now"}, 2, "", `unexpected argument "now"`},
+		"demo bad flag":   {[]string{"demo", "--fast"}, 2, "", "flag provided but not defined"},
 		"version":         {[]string{"version"}, 0, "dev\n", ""},
 		"serve bad flag":  {[]string{"serve", "--port", "1"}, 2, "", "flag provided but not defined"},
 		"serve extra arg": {[]string{"serve", "config.yml"}, 2, "", `unexpected argument "config.yml"`},
@@ -167,16 +167,19 @@ func TestVersionIsStamped(t *testing.T) {
 	}
 }
 
-func TestDemoSeam(t *testing.T) {
-	defer func(f func(context.Context, io.Writer, io.Writer) error) { runDemo = f }(runDemo)
-	runDemo = func(_ context.Context, stdout, _ io.Writer) error {
-		fmt.Fprintln(stdout, "demo ran")
-		return errors.New("the demo failed\non two lines")
-	}
+// TestDemoCommand runs `flux-rollback demo` as the README tells a newcomer
+// to: it must play the whole flow and exit 0.
+func TestDemoCommand(t *testing.T) {
+	clearEnv(t)
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"demo"}, &stdout, &stderr)
-	if code != 1 || stdout.String() != "demo ran\n" || stderr.String() != "flux-rollback: the demo failed on two lines\n" {
-		t.Errorf("exit %d stdout %q stderr %q", code, stdout.String(), stderr.String())
+	if code != 0 {
+		t.Fatalf("demo exited %d: %s\n%s", code, stderr.String(), stdout.String())
+	}
+	for _, want := range []string{"The Rollback check run appears", "Pull request #1", "+  newTag: master-f01225d"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, stdout.String())
+		}
 	}
 }
 

@@ -8,15 +8,17 @@ import (
 	"strings"
 )
 
-// replacer backslash-escapes every ASCII punctuation character that has a
-// meaning in GitHub-flavoured Markdown, and neutralises line breaks (a table
-// cell or a title must stay on one line) and @-mentions.
+// replacer backslash-escapes the characters that start inline Markdown
+// constructs anywhere in a line (emphasis, code, links, images, raw HTML,
+// table cells, strikethrough, issue references), turns @-mentions into
+// plain text with a zero-width space so nobody is pinged, and folds line
+// breaks (a table cell or a title must stay on one line). Characters that
+// only mean something at the start of a line (list and heading markers) are
+// left alone: escaped text is never placed there.
 var replacer = strings.NewReplacer(
-	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "{", `\{`, "}", `\}`,
-	"[", `\[`, "]", `\]`, "(", `\(`, ")", `\)`, "#", `\#`, "+", `\+`,
-	"-", `\-`, ".", `\.`, "!", `\!`, "|", `\|`, "<", "&lt;", ">", "&gt;",
-	"~", `\~`, "@", "@\u200b", ":", `\:`, "&", "&amp;", "=", `\=`,
-	"\r\n", " ", "\n", " ", "\r", " ",
+	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`,
+	"#", `\#`, "|", `\|`, "<", "&lt;", ">", "&gt;", "&", "&amp;", "~", `\~`,
+	"@", "@\u200b", "\r\n", " ", "\n", " ", "\r", " ",
 )
 
 // Escape returns s as Markdown that renders as the literal text s on one line.

@@ -4,10 +4,12 @@ import "testing"
 
 func TestEscape(t *testing.T) {
 	cases := map[string]struct{ in, want string }{
-		"plain":   {"api-js", `api\-js`},
+		"plain":   {"gcr.io/acme/api-js:1.2", "gcr.io/acme/api-js:1.2"},
 		"table":   {"a|b", `a\|b`},
 		"mention": {"@alice", "@\u200balice"},
-		"link":    {"[x](http://e)", `\[x\]\(http\://e\)`},
+		"link":    {"[x](http://e)", `\[x\](http://e)`},
+		"issue":   {"fixes #12", `fixes \#12`},
+		"emph":    {"*a* _b_ ~c~", `\*a\* \_b\_ \~c\~`},
 		"newline": {"a\nb\r\nc", "a b c"},
 		"html":    {"<script>", "&lt;script&gt;"},
 		"code":    {"`x`", "\\`x\\`"},

@@ -1,0 +1,247 @@
+// Package demo plays flux-rollback's main job end to end on the embedded
+// GitHub: Flux releases an image, the Rollback check run appears, someone
+// clicks Roll back, and the pull request with the exact revert opens. Both
+// servers run in this process on loopback ports; every step goes through
+// real HTTP requests and real signed webhooks.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/google/go-github/v57/github"
+
+	"github.com/fluxrollback/flux-rollback/fakegithub"
+	"github.com/fluxrollback/flux-rollback/githubapi"
+	"github.com/fluxrollback/flux-rollback/report"
+	"github.com/fluxrollback/flux-rollback/sandbox"
+)
+
+// Options configures a demo run.
+type Options struct {
+	Out     io.Writer
+	Color   bool
+	Keep    bool // leave both servers running until interrupted
+	Version string
+}
+
+// The sample release the demo plays.
+const (
+	demoImage = "gcr.io/track-compliance/api-js"
+	demoTag   = "master-26a4b87"
+)
+
+// Run plays the demo and returns nil when every step did what it should.
+func Run(ctx context.Context, opts Options) error {
+	p := printer{out: opts.Out, color: opts.Color}
+	started := time.Now()
+
+	sb, err := sandbox.Start(ctx, sandbox.Options{Version: opts.Version})
+	if err != nil {
+		return err
+	}
+	defer sb.Close()
+	p.title("flux-rollback demo")
+	p.kv("embedded GitHub", sb.GitHubURL)
+	p.kv("flux-rollback", sb.AppURL+"  (webhooks at /api/github/hook, /api/health, /metrics)")
+
+	repo, err := sb.AddGitOpsRepo(sandbox.InstallationID, "acme", "deploy")
+	if err != nil {
+		return fmt.Errorf("create the sample repository: %w", err)
+	}
+	before, _ := repo.ReadFile("main", sandbox.KustomizationPath)
+	p.step(1, "acme/deploy holds the deploy configuration Flux applies")
+	p.code(excerpt(before, "images:"))
+
+	release, err := repo.ReleaseV1(ctx, demoImage, demoTag)
+	if err != nil {
+		return fmt.Errorf("release %s: %w", demoImage, err)
+	}
+	p.step(2, fmt.Sprintf("Flux commits %s %q and pushes it", short(release), "Auto-release "+demoImage+":"+demoTag))
+	p.note("push webhook delivered, signed with the App's webhook secret")
+
+	runs := rollbackRuns(repo.Repo, release)
+	if len(runs) != 1 {
+		return fmt.Errorf("want one Rollback check run on %s, found %d", short(release), len(runs))
+	}
+	run := runs[0]
+	p.step(3, "The Rollback check run appears on "+short(release))
+	p.kv("title", run.Output.Title)
+	p.kv("conclusion", run.Conclusion+" (a release is never marked red)")
+	p.kv("button", buttonLabels(run.Actions))
+	p.code(run.Output.Summary)
+
+	p.step(4, fmt.Sprintf("%s clicks %q", sandbox.Human.Login, "Roll back"))
+	d, err := repo.ClickCheckRunAction(ctx, run.ID, report.ActionRollback, sandbox.Human.Login)
+	if err != nil {
+		return fmt.Errorf("click Roll back: %w", err)
+	}
+	p.note(fmt.Sprintf("check_run requested_action delivered: flux-rollback answered %d", d.StatusCode))
+
+	prs := repo.PullRequests()
+	if len(prs) != 1 {
+		updated, _ := repo.CheckRun(run.ID)
+		return fmt.Errorf("want one pull request, found %d; the check run says: %s", len(prs), updated.Output.Summary)
+	}
+	pr := prs[0]
+	updated, _ := repo.CheckRun(run.ID)
+	p.kv("check run", updated.Output.Title)
+	p.step(5, fmt.Sprintf("Pull request #%d: %s", pr.Number, pr.Title))
+	p.kv("branch", pr.Head+" -> "+pr.Base)
+	p.code(pr.Body)
+
+	show, err := gitShow(ctx, sb, repo.Repo, pr.HeadSHA)
+	if err != nil {
+		return err
+	}
+	p.step(6, "The rollback commit, as `git show` prints it")
+	p.diff(show)
+	if main, _ := repo.Ref("heads/main"); main != release {
+		return fmt.Errorf("main moved to %s", main)
+	}
+	p.done(fmt.Sprintf("Done in %s: main is untouched; merging #%d rolls %s back to master-f01225d.",
+		time.Since(started).Round(time.Millisecond), pr.Number, "api-js"))
+
+	if opts.Keep {
+		return keep(ctx, p, sb)
+	}
+	return nil
+}
+
+// keep leaves the servers running and tells how to talk to them. Secrets are
+// written to files, never printed.
+func keep(ctx context.Context, p printer, sb *sandbox.Sandbox) error {
+	dir, err := os.MkdirTemp("", "flux-rollback-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	secretFile := filepath.Join(dir, "webhook-secret")
+	tokenFile := filepath.Join(dir, "installation-token")
+	if err := os.WriteFile(secretFile, []byte(sb.WebhookSecret), 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(tokenFile, []byte(sb.GitHub.IssueToken(sandbox.InstallationID)), 0o600); err != nil {
+		return err
+	}
+	p.title("Both servers keep running; Ctrl-C stops them.")
+	fmt.Fprintf(p.out, `
+Send your own webhook (signed as GitHub signs it):
+
+  body='{"zen":"Keep it logically awesome.","hook_id":1}'
+  sig=$(printf '%%s' "$body" | openssl dgst -sha256 -hmac "$(cat %s)" | sed 's/^.* //')
+  curl -i %s/api/github/hook -H 'X-GitHub-Event: ping' -H 'X-GitHub-Delivery: demo-1' \
+       -H "X-Hub-Signature-256: sha256=$sig" -H 'Content-Type: application/json' -d "$body"
+
+Inspect the embedded GitHub with an installation token:
+
+  curl -s -H "Authorization: token $(cat %s)" %s/repos/acme/deploy/pulls
+  curl -s -H "Authorization: token $(cat %s)" %s/repos/acme/deploy/commits/main/check-runs
+
+Watch flux-rollback:
+
+  curl -s %s/api/health
+  curl -s %s/metrics
+`, secretFile, sb.AppURL, tokenFile, sb.GitHubURL, tokenFile, sb.GitHubURL, sb.AppURL, sb.AppURL)
+	wait, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-wait.Done()
+	return nil
+}
+
+// gitShow prints a commit the way `git show` does, from the embedded
+// GitHub's commit API.
+func gitShow(ctx context.Context, sb *sandbox.Sandbox, repo *fakegithub.Repo, sha string) (string, error) {
+	client := github.NewClient(nil).WithAuthToken(sb.GitHub.IssueToken(sandbox.InstallationID))
+	base, err := url.Parse(sb.GitHubURL + "/")
+	if err != nil {
+		return "", err
+	}
+	client.BaseURL = base
+	c, _, err := client.Repositories.GetCommit(ctx, repo.Owner(), repo.Name(), sha, nil)
+	if err != nil {
+		return "", fmt.Errorf("read the rollback commit: %w", err)
+	}
+	before, err := repo.ReadTree(c.Parents[0].GetSHA())
+	if err != nil {
+		return "", err
+	}
+	after, err := repo.ReadTree(sha)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	author := c.GetCommit().GetAuthor()
+	fmt.Fprintf(&b, "commit %s\nAuthor: %s <%s>\nDate:   %s\n\n", c.GetSHA(), author.GetName(), author.GetEmail(),
+		author.GetDate().Format("Mon Jan 2 15:04:05 2006 -0700"))
+	for _, line := range strings.Split(strings.TrimRight(c.GetCommit().GetMessage(), "\n"), "\n") {
+		b.WriteString(strings.TrimRight("    "+line, " ") + "\n")
+	}
+	for _, f := range c.Files {
+		name := f.GetFilename()
+		old, hadOld := before[name]
+		cur := after[name]
+		fmt.Fprintf(&b, "\ndiff --git a/%s b/%s\nindex %s..%s %s\n--- a/%s\n+++ b/%s\n%s\n",
+			name, name, abbrev(blobSHA(old, hadOld)), abbrev(f.GetSHA()), modeOr(cur.Mode), name, name, strings.TrimRight(f.GetPatch(), "\n"))
+	}
+	return b.String(), nil
+}
+
+// blobSHA is the object id git gives f's content ("0000000" for no file).
+func blobSHA(f fakegithub.File, exists bool) string {
+	if !exists {
+		return strings.Repeat("0", 40)
+	}
+	return plumbing.ComputeHash(plumbing.BlobObject, []byte(f.Content)).String()
+}
+
+func modeOr(mode string) string {
+	if mode == "" {
+		return "100644"
+	}
+	return mode
+}
+
+func abbrev(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+func short(sha string) string { return abbrev(sha) }
+
+func rollbackRuns(repo *fakegithub.Repo, sha string) []fakegithub.CheckRun {
+	var out []fakegithub.CheckRun
+	for _, r := range repo.CheckRuns(sha) {
+		if r.Name == githubapi.CheckRunName {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func buttonLabels(actions []fakegithub.CheckRunAction) string {
+	labels := make([]string, 0, len(actions))
+	for _, a := range actions {
+		labels = append(labels, fmt.Sprintf("[%s] %s", a.Label, a.Description))
+	}
+	return strings.Join(labels, ", ")
+}
+
+// excerpt is content from the first line containing from.
+func excerpt(content, from string) string {
+	if i := strings.Index(content, from); i >= 0 {
+		return content[i:]
+	}
+	return content
+}
