@@ -45,7 +45,7 @@ func Generate(dir string, opts Options) (*History, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &generator{repo: repo, rng: rand.New(rand.NewSource(opts.Seed)), files: make(map[string]*genFile)}
+	g := &generator{repo: repo, rng: rand.New(rand.NewSource(opts.Seed)), files: make(map[string]*genFile), target: opts.Commits + 1, written: make(map[string]string)}
 	for i := 0; i < 8; i++ {
 		g.addText()
 	}
@@ -53,7 +53,7 @@ func Generate(dir string, opts Options) (*History, error) {
 	if err := g.commit("initial"); err != nil {
 		return nil, err
 	}
-	for g.count < opts.Commits+1 {
+	for g.count < g.target {
 		if err := g.step(); err != nil {
 			return nil, err
 		}
@@ -84,6 +84,11 @@ type genFile struct {
 	hot        int // text: index of the last edited line
 }
 
+// signature identifies what is on disk for the file.
+func (f *genFile) signature() string {
+	return fmt.Sprint(f.kind, f.exec) + "\x00" + string(f.content())
+}
+
 func (f *genFile) content() []byte {
 	switch f.kind {
 	case kindText:
@@ -98,10 +103,14 @@ func (f *genFile) content() []byte {
 }
 
 type generator struct {
-	repo  *Repo
-	rng   *rand.Rand
-	files map[string]*genFile
-	count int // commits made
+	repo   *Repo
+	rng    *rand.Rand
+	files  map[string]*genFile
+	count  int // commits made
+	target int // commits to make
+	// written is what sync last wrote to each path, so that unchanged
+	// files are not rewritten.
+	written map[string]string
 }
 
 var folders = []string{"", "apps", "apps/web", "apps/api", "infra", "infra/base/config", "clusters/prod"}
@@ -260,8 +269,10 @@ func (g *generator) step() error {
 		} else {
 			g.addBinary()
 		}
+	case g.count+2 > g.target:
+		g.editText(g.pick(kindText))
 	default:
-		// A change and a partial manual undo of it in the next commit.
+		// A change and a manual undo of it in the next commit.
 		p := g.pick(kindText)
 		f := g.files[p]
 		before := append([]string{}, f.lines...)
@@ -335,6 +346,11 @@ func (g *generator) sync() error {
 	}
 	for p, f := range g.files {
 		full := filepath.Join(g.repo.Dir, filepath.FromSlash(p))
+		sig := f.signature()
+		if onDisk[p] && g.written[p] == sig {
+			continue // unchanged: keep git's stat cache valid
+		}
+		g.written[p] = sig
 		if onDisk[p] {
 			if err := os.Remove(full); err != nil {
 				return err
@@ -414,5 +430,9 @@ func (g *generator) load() error {
 		return fmt.Errorf("read work tree: %w", err)
 	}
 	g.files = files
+	g.written = make(map[string]string, len(files))
+	for p, f := range files {
+		g.written[p] = f.signature()
+	}
 	return nil
 }

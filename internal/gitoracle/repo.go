@@ -33,14 +33,16 @@ type Repo struct {
 	// forward so that histories are reproducible.
 	now int64
 
-	catMu   sync.Mutex
-	cat     *exec.Cmd
-	catIn   io.WriteCloser
-	catOut  *bufio.Reader
-	workMu  sync.Mutex
-	work    string   // worktree used to run reverts
-	workDir bool     // work holds leftovers of a conflicted revert
-	trees   sync.Map // commit SHA -> tree SHA, from Log
+	catMu      sync.Mutex
+	cat        *exec.Cmd
+	catIn      io.WriteCloser
+	catOut     *bufio.Reader
+	workMu     sync.Mutex
+	work       string // worktree used to run reverts
+	workGitDir string // its administrative directory, holding its index
+	workDir    bool   // work holds leftovers of a conflicted revert
+
+	trees sync.Map // commit SHA -> tree SHA, from Log
 
 	store *filesystem.Storage // writes the trees ApplyTree builds; under workMu
 }

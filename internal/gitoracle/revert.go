@@ -1,10 +1,15 @@
 package gitoracle
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
 )
 
 // Outcome is how `git revert` ended.
@@ -54,7 +59,11 @@ func (r *Repo) Revert(commit, head string) (RevertResult, error) {
 		if _, err := r.Git(nil, "worktree", "add", "-q", "--detach", work, head); err != nil {
 			return RevertResult{}, fmt.Errorf("create revert worktree: %w", err)
 		}
-		r.work = work
+		gitdir, err := r.gitIn(work, nil, nil, "rev-parse", "--absolute-git-dir")
+		if err != nil {
+			return RevertResult{}, fmt.Errorf("locate revert worktree: %w", err)
+		}
+		r.work, r.workGitDir = work, strings.TrimSpace(string(gitdir))
 	}
 	if _, err := r.gitIn(r.work, nil, nil, "reset", "-q", "--hard", head); err != nil {
 		return RevertResult{}, fmt.Errorf("check out %s: %w", head, err)
@@ -69,37 +78,77 @@ func (r *Repo) Revert(commit, head string) (RevertResult, error) {
 
 	out, err := r.gitIn(r.work, nil, nil, "revert", "--no-edit", "--no-commit", commit)
 	var gerr *GitError
-	if errors.As(err, &gerr) && gerr.ExitCode == 1 {
-		r.workDir = true
-		unmerged, lerr := r.gitIn(r.work, nil, nil, "diff", "--name-only", "--diff-filter=U", "-z")
-		if lerr != nil {
-			return RevertResult{}, fmt.Errorf("list unmerged paths: %w", lerr)
-		}
-		res := RevertResult{Outcome: Conflict, Output: string(out) + gerr.Stderr}
-		for _, p := range strings.Split(string(unmerged), "\x00") {
-			if p != "" {
-				res.Unmerged = append(res.Unmerged, p)
-			}
-		}
-		if len(res.Unmerged) == 0 {
-			return RevertResult{}, fmt.Errorf("revert %s on %s failed without conflicts: %w", commit, head, err)
-		}
-		return res, nil
-	}
-	if err != nil {
+	conflicted := errors.As(err, &gerr) && gerr.ExitCode == 1
+	if err != nil && !conflicted {
 		return RevertResult{}, fmt.Errorf("revert %s on %s: %w", commit, head, err)
 	}
-	tree, err := r.gitIn(r.work, nil, nil, "write-tree")
-	if err != nil {
-		return RevertResult{}, fmt.Errorf("write reverted tree: %w", err)
+	// Reading the index in process saves a git write-tree (or a listing
+	// of unmerged paths) per revert.
+	tree, unmerged, ierr := r.readWorkIndex()
+	if ierr != nil {
+		return RevertResult{}, ierr
+	}
+	if conflicted {
+		r.workDir = true
+		if len(unmerged) == 0 {
+			return RevertResult{}, fmt.Errorf("revert %s on %s failed without conflicts: %w", commit, head, err)
+		}
+		return RevertResult{Outcome: Conflict, Unmerged: unmerged, Output: string(out) + gerr.Stderr}, nil
 	}
 	headTree, err := r.TreeOf(head)
 	if err != nil {
 		return RevertResult{}, err
 	}
-	res := RevertResult{Outcome: Clean, Tree: strings.TrimSpace(string(tree)), Output: string(out)}
+	res := RevertResult{Outcome: Clean, Tree: tree, Output: string(out)}
 	if res.Tree == headTree {
 		res.Outcome = NothingToCommit
 	}
 	return res, nil
+}
+
+// readWorkIndex reads the revert worktree's index: the tree its merged
+// entries make, and the paths with unmerged entries.
+func (r *Repo) readWorkIndex() (tree string, unmerged []string, err error) {
+	f, err := os.Open(filepath.Join(r.workGitDir, "index"))
+	if err != nil {
+		return "", nil, fmt.Errorf("read revert index: %w", err)
+	}
+	defer f.Close()
+	var idx index.Index
+	if err := index.NewDecoder(bufio.NewReader(f)).Decode(&idx); err != nil {
+		return "", nil, fmt.Errorf("read revert index: %w", err)
+	}
+	r.openStore()
+	root := &treeNode{mode: "040000", children: map[string]*treeNode{}}
+	seen := make(map[string]bool)
+	for _, e := range idx.Entries {
+		if e.Stage != 0 { // 0 is a merged entry; 1-3 are a conflict's base, ours, theirs
+			if !seen[e.Name] {
+				seen[e.Name] = true
+				unmerged = append(unmerged, e.Name)
+			}
+			continue
+		}
+		dir := root
+		parts := strings.Split(e.Name, "/")
+		for _, name := range parts[:len(parts)-1] {
+			child, ok := dir.children[name]
+			if !ok {
+				child = &treeNode{mode: "040000", children: map[string]*treeNode{}}
+				dir.children[name] = child
+			}
+			dir = child
+		}
+		dir.children[parts[len(parts)-1]] = &treeNode{mode: fmt.Sprintf("%06o", uint32(e.Mode)), sha: e.Hash.String()}
+	}
+	if len(unmerged) > 0 {
+		return "", unmerged, nil
+	}
+	if tree, err = r.writeTree(root); err != nil {
+		return "", nil, fmt.Errorf("write revert tree: %w", err)
+	}
+	if tree == "" {
+		tree, err = r.writeObject(plumbing.TreeObject, nil)
+	}
+	return tree, nil, err
 }
