@@ -165,9 +165,19 @@ func convertCommit(c *github.RepositoryCommit) *rollback.Commit {
 			PreviousPath: f.GetPreviousFilename(),
 			Status:       f.GetStatus(),
 			Patch:        f.GetPatch(),
+			SHA:          blobInCommit(f),
 		})
 	}
 	return out
+}
+
+// blobInCommit is the file's blob in the commit: GitHub names the removed
+// blob for a removed file, which the commit no longer has.
+func blobInCommit(f *github.CommitFile) string {
+	if f.GetStatus() == "removed" {
+		return ""
+	}
+	return f.GetSHA()
 }
 
 func identity(a *github.CommitAuthor, u *github.User) release.Identity {

@@ -24,6 +24,8 @@ type File struct {
 	// Patch is GitHub's unified-diff hunks for the file, "" when GitHub
 	// omitted them (binary file or too large a diff).
 	Patch string
+	// SHA is the file's blob in the commit ("" when the commit removed it).
+	SHA string
 }
 
 // Commit is what detection needs to know about one commit.

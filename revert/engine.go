@@ -146,27 +146,64 @@ func (e *engine) commits() [3]string {
 	return [3]string{e.req.Commit, e.req.Head, e.req.Parents[0]}
 }
 
-// readTrees lists, in the three commits, every directory along the paths.
+// readTrees lists the directories the merge needs. The directory holding
+// each path is read in the head and the parent; in the reverted commit only
+// where Request.Known cannot stand in for it (see knownBase). Ancestor
+// directories are read only in the head and only where the holding
+// directory is missing there, to find a file that blocks the path: a listed
+// directory proves that every directory above it is one too.
 func (e *engine) readTrees(ctx context.Context, paths []string) error {
-	dirSet := make(map[string]bool)
+	base, head, parent := e.commits()[0], e.commits()[1], e.commits()[2]
+	var first []dirKey
 	for _, p := range paths {
-		for d := parentDir(p); ; d = parentDir(d) {
-			if dirSet[d] {
-				break
-			}
-			dirSet[d] = true
-			if d == "" {
-				break
-			}
+		d := parentDir(p)
+		first = append(first, dirKey{commit: head, dir: d}, dirKey{commit: parent, dir: d})
+		if _, known := e.req.Known[p]; !known {
+			first = append(first, dirKey{commit: base, dir: d})
 		}
 	}
-	var keys []dirKey
-	for _, c := range e.commits() {
-		for d := range dirSet {
-			keys = append(keys, dirKey{commit: c, dir: d})
+	if err := e.dirs.fetch(ctx, first); err != nil {
+		return err
+	}
+	var second []dirKey
+	for _, p := range paths {
+		if _, ok := e.knownBase(p); !ok {
+			second = append(second, dirKey{commit: base, dir: parentDir(p)})
+		}
+		for d := parentDir(p); d != "" && len(e.dirs.get(head, d)) == 0; {
+			d = parentDir(d)
+			second = append(second, dirKey{commit: head, dir: d})
 		}
 	}
-	return e.dirs.fetch(ctx, keys)
+	return e.dirs.fetch(ctx, second)
+}
+
+// knownBase returns an entry that stands for p in the reverted commit when
+// Request.Known gives its blob and the mode it has there cannot change how
+// the path resolves; ok is false when the commit's directory must be read.
+func (e *engine) knownBase(p string) (en Entry, ok bool) {
+	sha, known := e.req.Known[p]
+	if !known {
+		return Entry{}, false
+	}
+	if sha == "" {
+		return Entry{}, true // removed by the commit
+	}
+	head, parent := e.commits()[1], e.commits()[2]
+	o, t := fileEntry(e.entry(head, p)), fileEntry(e.entry(parent, p))
+	switch {
+	case !o.Exists() && !t.Exists():
+		// Both sides lack the file: it stays away whatever the base was.
+		return Entry{Mode: modeFile, SHA: sha}, true
+	case !o.Exists() && t.SHA != sha:
+		// The head removed what the revert changes: modify/delete in any mode.
+		return Entry{Mode: t.Mode, SHA: sha}, true
+	case o.Exists() && t.Exists() && o.SHA == sha && o.Mode == t.Mode:
+		// The head still has the commit's content and already the mode the
+		// revert restores: the parent's version results in any base mode.
+		return Entry{Mode: o.Mode, SHA: sha}, true
+	}
+	return Entry{}, false
 }
 
 // entry returns the entry at p in commit, from the listings already read.
@@ -189,9 +226,13 @@ func isRegular(mode string) bool { return mode == modeFile || mode == modeExecut
 func (e *engine) resolve(p string) (*pathState, error) {
 	c := e.commits()
 	head := e.entry(c[1], p)
+	base, known := e.knownBase(p)
+	if !known {
+		base = fileEntry(e.entry(c[0], p))
+	}
 	st := &pathState{
 		path:       p,
-		base:       fileEntry(e.entry(c[0], p)),
+		base:       base,
 		ours:       fileEntry(head),
 		their:      fileEntry(e.entry(c[2], p)),
 		headIsTree: head.Mode == modeTree,

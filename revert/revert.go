@@ -33,6 +33,12 @@ type Request struct {
 	Parents []string // C's parents; exactly one is supported
 	Head    string   // the branch head H the revert is applied on
 	Paths   []string // every path C changed (both sides of a rename)
+	// Known optionally gives, for paths C changed, the blob SHA each has in
+	// C ("" where C removed the path), as GitHub's commit API lists them.
+	// The engine then reads C's directory for a path only when the file
+	// mode in C could change the outcome, which saves a request per
+	// directory in the common case. Paths missing here are read from C.
+	Known map[string]string
 }
 
 // Change is one tree entry of the result, relative to Head's tree. It maps

@@ -67,6 +67,7 @@ func (s *Service) Revert(ctx context.Context, req Request) (*Outcome, error) {
 		Parents: commit.Parents,
 		Head:    head.SHA,
 		Paths:   changedPaths(commit),
+		Known:   knownBlobs(commit),
 	})
 	if err != nil {
 		// The head may have moved on since an earlier request opened the
@@ -215,6 +216,24 @@ func (s *Service) commitAndOpen(ctx context.Context, req Request, commit *Commit
 		}
 	}
 	return &Outcome{Commit: commit, Release: rel, Branch: branch, PullRequest: opened, Existing: existing}, nil
+}
+
+// knownBlobs maps each path the commit changed to its blob in the commit
+// ("" where the commit removed it or renamed it away), so the revert engine
+// can skip reading the commit's directories.
+func knownBlobs(c *Commit) map[string]string {
+	known := make(map[string]string, len(c.Files))
+	for _, f := range c.Files {
+		if f.PreviousPath != "" && f.PreviousPath != f.Path {
+			known[f.PreviousPath] = ""
+		}
+	}
+	for _, f := range c.Files {
+		if f.Status == "removed" || f.SHA != "" {
+			known[f.Path] = f.SHA
+		}
+	}
+	return known
 }
 
 // changedPaths lists every path the commit touched, both sides of renames.

@@ -1,0 +1,108 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/fluxrollback/flux-rollback/fakegithub"
+	"github.com/fluxrollback/flux-rollback/githubapi"
+	"github.com/fluxrollback/flux-rollback/sandbox"
+	"github.com/fluxrollback/flux-rollback/server"
+)
+
+// syncBuffer collects the server's logs from concurrent handlers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// env is a running sandbox with one sample GitOps repository.
+type env struct {
+	*sandbox.Sandbox
+	repo *sandbox.GitOpsRepo
+	logs *syncBuffer
+	ctx  context.Context
+}
+
+// start runs flux-rollback against the embedded GitHub with the sample
+// repository acme/deploy.
+func start(t *testing.T, configure ...func(*server.Config)) *env {
+	t.Helper()
+	logs := &syncBuffer{}
+	logger := zerolog.New(logs).Level(zerolog.DebugLevel)
+	sb, err := sandbox.Start(context.Background(), sandbox.Options{
+		Logger: &logger,
+		Configure: func(c *server.Config) {
+			for _, f := range configure {
+				f(c)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := sb.Close(); err != nil {
+			t.Errorf("close sandbox: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("server logs:\n%s", logs)
+		}
+	})
+	repo, err := sb.AddGitOpsRepo(sandbox.InstallationID, "acme", "deploy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{Sandbox: sb, repo: repo, logs: logs, ctx: context.Background()}
+}
+
+// rollbackRun returns the Rollback check run on sha, failing the test when
+// there is not exactly one.
+func (e *env) rollbackRun(t *testing.T, repo *fakegithub.Repo, sha string) fakegithub.CheckRun {
+	t.Helper()
+	runs := rollbackRuns(repo, sha)
+	if len(runs) != 1 {
+		t.Fatalf("want 1 Rollback check run on %s, got %d: %+v", sha[:7], len(runs), runs)
+	}
+	return runs[0]
+}
+
+func rollbackRuns(repo *fakegithub.Repo, sha string) []fakegithub.CheckRun {
+	var out []fakegithub.CheckRun
+	for _, r := range repo.CheckRuns(sha) {
+		if r.Name == githubapi.CheckRunName {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// apiCalls counts the GitHub API requests made since the last reset,
+// leaving out the installation token exchange.
+func (e *env) apiCalls() []fakegithub.Request {
+	var out []fakegithub.Request
+	for _, r := range e.GitHub.Requests() {
+		if strings.HasSuffix(r.Route, "/access_tokens") {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
