@@ -114,7 +114,7 @@ func Parse(body string) (Command, bool) {
 			return h.command(), true
 		}
 	}
-	s.endParagraph()
+	s.closeLeaf()
 	if s.found != nil {
 		return s.found.command(), true
 	}

@@ -204,6 +204,8 @@ func TestParsePlacement(t *testing.T) {
 		"list item ends a code span":       {"a `b\n- c\n" + cmd + "\n`", 3, cmd},
 		"quote ends a code span":           {"a `b\n> c\n\n" + cmd + "\n`", 4, cmd},
 		"issue template comment":           {"<!--\nDescribe the problem.\n-->\n\n" + cmd, 5, cmd},
+		"comment left open by a list item": {"- <!--\n" + cmd, 0, ""},
+		"comment left open by a quote":     {"> <!--\n\n" + cmd, 0, ""},
 		"comment in a list item":           {"- <!--\n\n  " + cmd + "\n  -->", 0, ""},
 		"pre block":                        {"<pre>\n" + cmd + "\n</pre>", 0, ""},
 		"pre block with attributes":        {"<PRE class=x>\n" + cmd + "\n</Pre>\n" + cmd, 4, cmd},

@@ -31,7 +31,6 @@ func lineSpans(body string) (starts, ends, nexts []int) {
 
 var (
 	commandLine = regexp.MustCompile(`^ {0,3}(/[Rr][Oo][Ll][Ll][Bb][Aa][Cc][Kk](?:[ \t].*)?)$`)
-	quoteLine   = regexp.MustCompile(`^ {0,3}>`)
 	lowerSHA    = regexp.MustCompile(`^[0-9a-f]{7,40}$`)
 )
 
@@ -80,10 +79,10 @@ func FuzzParse(f *testing.F) {
 		if !strings.Contains(body, cmd.Raw) {
 			t.Fatalf("Raw %q is not in the body", cmd.Raw)
 		}
-		// A line right after a quoted line continues the quote, unless both
-		// are raw HTML, where ">" is text.
-		if i > 0 && quoteLine.MatchString(body[starts[i-1]:ends[i-1]]) && !strings.Contains(body[:starts[i]], "<") {
-			t.Fatalf("line %d continues the quote on the line before", cmd.Line)
+		// After a blank line and a quote, the line continues the quote.
+		quoted := body[:starts[i]] + "\n> quoted text\n" + body[starts[i]:]
+		if got, found := Parse(quoted); found && got.Line <= cmd.Line+2 {
+			t.Fatalf("line %d is a command after a quote: %+v", cmd.Line+2, got)
 		}
 		checkFields(t, cmd)
 

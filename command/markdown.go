@@ -2,68 +2,81 @@ package command
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 )
 
-// This file decides which lines of a comment GitHub shows as plain text,
-// following the block structure of CommonMark (which GitHub renders).
+// This file decides which lines of a comment GitHub shows as text, following
+// the block structure of CommonMark (which GitHub renders) the way its
+// reference implementations build it: a stack of open block quotes and list
+// items that each line must continue, new blocks that may start inside them,
+// and paragraphs that continue lazily.
 //
 // It is written here rather than taken from a Markdown library because a
 // command must be found in linear time in bodies of up to 65536 characters,
 // and full Markdown parsers (inline parsing included) have had super-linear
-// cases, goldmark among them (yuin/goldmark#555). Only block structure
-// matters here, and it can be followed one line at a time:
+// cases, goldmark among them (yuin/goldmark#555). Only block structure, code
+// spans and comments matter here. A command line is a paragraph line, or a
+// line of raw HTML that shows text, that begins with /rollback after at most
+// three spaces; lines are not commands when they are in:
 //
-//   - Fenced code (``` or ~~~, any length and info string) runs to a fence of
-//     the same character at least as long, or to the end of the comment.
-//   - Indented code (4 or more columns after a blank line) and every other
-//     line indented that far cannot hold a command.
-//   - A block quote line ("> ...", nested or after list markers) is quoted,
-//     and so are the unmarked lines that directly follow it: Markdown
-//     continues a quoted paragraph lazily until a blank line.
-//   - HTML comments hide text: an HTML block starting with "<!--" runs to
-//     "-->", and so does a comment inside a paragraph or raw HTML. A comment
-//     that raw HTML leaves open hides the rest of the comment, as it does in
-//     the rendered page.
-//   - Code spans (`...`) that run across lines of a paragraph hide the lines
-//     they cover.
-//   - Raw HTML blocks of <pre>, <script>, <style>, <textarea>, processing
-//     instructions, declarations and CDATA are not text; other raw HTML
-//     blocks (<details>, <img ...>) show their text and may hold a command.
+//   - fenced code (``` or ~~~, any length and info string, closed by a fence
+//     of the same character at least as long) or indented code;
+//   - a block quote, nested or not, including the lines that continue a
+//     quoted paragraph lazily ("> text" then an unmarked line);
+//   - an HTML comment: an HTML block starting with "<!--" runs to "-->", and
+//     so does a comment inside a paragraph or raw HTML (a comment that raw
+//     HTML leaves open hides the rest of the comment, as in the rendered
+//     page);
+//   - a code span (`...`) that runs across lines of a paragraph;
+//   - raw HTML that is not text: <pre>, <script>, <style> and <textarea>
+//     blocks, processing instructions, declarations and CDATA. Other raw
+//     HTML blocks (<details>, <img ...>) show their text.
 //
-// List items are not tracked as containers, except that a fence or an HTML
-// block opened right after list markers ("- ```") ends with its list item,
-// when a line is indented less than the item's content. Where this reading
-// and GitHub's could differ, it errs towards ignoring a line.
+// Not followed: link reference definitions and inline HTML tags or link
+// titles that span lines.
 
-// blockKind is the multi-line block that the next line may continue.
-type blockKind int
+// leafKind is the open leaf block that the next line may continue.
+type leafKind int
 
 const (
-	noBlock    blockKind = iota
-	fencedCode           // until a closing fence
-	rawHTML              // HTML that is not text (kinds 1 to 5), until its end marker
-	htmlText             // HTML that shows text (kinds 6 and 7), until a blank line
+	noLeaf leafKind = iota
+	paragraph
+	fencedCode   // until a closing fence
+	indentedCode // until a line indented less than 4 columns
+	rawHTML      // HTML that is not text (kinds 1 to 5), until its end marker
+	htmlText     // HTML that shows text (kinds 6 and 7), until a blank line
 )
+
+// container is an open block quote or list item.
+type container struct {
+	quote bool
+	// width is the indentation, in columns, that continues a list item.
+	width int
+	// empty is a list item that has had no content yet: a blank line ends it.
+	empty bool
+}
 
 // scanner reads a comment one line at a time and reports the lines that
 // begin with a command.
 type scanner struct {
-	block     blockKind
+	containers []container
+	quotes     []int // indices of the block quotes in containers, increasing
+
+	leaf      leafKind
 	fenceChar byte
 	fenceLen  int
 	// htmlEnd is the marker that ends a rawHTML block; rawHTMLTags means
 	// any closing tag of <pre>, <script>, <style> or <textarea>.
 	htmlEnd string
-	// container is the column where the content of the list item starts,
-	// for a block opened right after list markers; 0 otherwise.
-	container int
 	// htmlComment is a "<!--" in raw HTML not yet closed.
 	htmlComment bool
+	// swallowed is raw HTML that left a comment open: nothing after it is
+	// shown.
+	swallowed bool
 
-	// paragraph is an open paragraph: indented lines continue it, and
-	// HTML that is not a known block cannot interrupt it.
-	paragraph bool
+	// quotedParagraph is an open paragraph inside a block quote.
+	quotedParagraph bool
 	// inline is a code span or HTML comment that the open paragraph has
 	// opened and not yet closed.
 	inline inlineState
@@ -74,13 +87,6 @@ type scanner struct {
 	pending []pendingLine
 	// found is a command line found when its paragraph ended.
 	found *hit
-	// quoted is an open paragraph inside a block quote, which unmarked
-	// lines continue.
-	quoted bool
-
-	// swallowed is raw HTML that left a comment open: nothing after it is
-	// shown.
-	swallowed bool
 }
 
 // hit is a line that begins with a command.
@@ -97,6 +103,11 @@ type pendingLine struct {
 	hit    hit
 }
 
+// cursor is a place in a line: an offset and the column it stands for. A
+// tab only partly taken by a container leaves the offset on the tab and the
+// column inside it.
+type cursor struct{ pos, col int }
+
 // rawHTMLTags stands for the end of a <pre>, <script>, <style> or <textarea>
 // block.
 const rawHTMLTags = "</pre|script|style|textarea>"
@@ -109,175 +120,253 @@ func (s *scanner) next(line string, n int) (hit, bool) {
 	if s.swallowed {
 		return hit{}, false
 	}
-	col, pos := indentation(line, 0, 0)
-	blank := pos == len(line)
+	var at cursor
+	matched := s.matchContainers(line, &at)
+	all := matched == len(s.containers)
+	_, restPos := indentation(line, at.pos, at.col)
+	blank := restPos == len(line)
 
-	// A block opened after list markers ends with its list item.
-	if s.block != noBlock && s.container > 0 && !blank && col < s.container {
-		s.endBlock()
-		if s.swallowed {
+	// Leaf blocks that take the line as it is while their containers go on.
+	if all {
+		switch s.leaf {
+		case fencedCode:
+			if s.closesFence(line, at) {
+				s.closeLeaf()
+			}
+			return hit{}, false
+		case rawHTML:
+			s.htmlComment = scanComments(line[at.pos:], s.htmlComment)
+			if s.endsRawHTML(line[at.pos:]) {
+				s.closeLeaf()
+			}
+			return hit{}, false
+		case htmlText:
+			if blank {
+				s.closeLeaf()
+				return hit{}, false
+			}
+			return s.htmlTextLine(line, at, n)
+		case indentedCode:
+			if col, _ := indentation(line, at.pos, at.col); blank || col-at.col >= 4 {
+				return hit{}, false
+			}
+			s.closeLeaf()
+		}
+	}
+
+	// New blocks, containers first.
+	started := false
+	start := func() {
+		s.closeUnmatched(matched)
+		s.closeLeaf()
+		matched, started = len(s.containers), true
+	}
+	breaks := thematicBreaks{line: line}
+	for {
+		col, pos := indentation(line, at.pos, at.col)
+		if pos == len(line) {
+			break
+		}
+		if col-at.col >= 4 {
+			if s.leaf != paragraph {
+				start()
+				s.leaf = indentedCode
+				return hit{}, false
+			}
+			break
+		}
+		text := line[pos:]
+		inParagraph := s.leaf == paragraph && matched == len(s.containers)
+		if text[0] == '>' {
+			start()
+			s.quotes = append(s.quotes, len(s.containers))
+			s.containers = append(s.containers, container{quote: true})
+			matched = len(s.containers)
+			at = cursor{pos + 1, col + 1}
+			at.skipColumn(line)
+			continue
+		}
+		if isATXHeading(text) {
+			start()
 			return hit{}, false
 		}
-	}
-	switch s.block {
-	case fencedCode:
-		if s.closesFence(line, col, pos) {
-			s.block = noBlock
-		}
-		return hit{}, false
-	case rawHTML:
-		s.htmlComment = scanComments(line, s.htmlComment)
-		if s.endsRawHTML(line) {
-			s.endBlock()
-		}
-		return hit{}, false
-	case htmlText:
-		if blank {
-			s.endBlock()
+		if c, n, ok := fenceOpening(text); ok {
+			start()
+			s.leaf, s.fenceChar, s.fenceLen = fencedCode, c, n
 			return hit{}, false
 		}
-		commented := s.htmlComment
-		s.htmlComment = scanComments(line, s.htmlComment)
-		if !commented && col <= 3 && startsCommand(line[pos:]) {
-			return hit{n, line, pos}, true
+		// Kind 7 HTML can neither interrupt a paragraph nor stop a lazy
+		// continuation line.
+		if kind, end, ok := htmlBlockStart(text, s.leaf == paragraph); ok {
+			start()
+			s.leaf, s.htmlEnd = kind, end
+			s.htmlComment = scanComments(text, false)
+			if kind == rawHTML && s.endsRawHTML(text) {
+				s.closeLeaf()
+			}
+			return hit{}, false
 		}
-		return hit{}, false
+		if inParagraph && isSetextUnderline(text) {
+			s.closeLeaf() // the paragraph is a heading
+			return hit{}, false
+		}
+		if breaks.at(pos) {
+			start()
+			return hit{}, false
+		}
+		if item, content, ok := listItem(line, cursor{pos, col}, col-at.col, inParagraph); ok {
+			start()
+			s.containers = append(s.containers, item)
+			matched = len(s.containers)
+			at = content
+			continue
+		}
+		break
 	}
 
-	if blank {
-		s.endParagraph()
-		return hit{}, false
+	if !started && !all && s.leaf == paragraph && !blank {
+		return s.paragraphLine(line, restPos, n) // lazy continuation
 	}
-	if col >= 4 {
-		// Indented code, or a line that continues a paragraph.
-		if s.paragraph && !s.quoted {
-			s.addToParagraph(line[pos:])
+	s.closeUnmatched(matched)
+	if s.swallowed {
+		return hit{}, false // closing raw HTML left a comment open
+	}
+	_, pos := indentation(line, at.pos, at.col)
+	if pos == len(line) {
+		if s.leaf == paragraph {
+			s.closeLeaf()
 		}
 		return hit{}, false
 	}
+	if s.leaf != paragraph {
+		s.closeLeaf()
+		s.leaf, s.quotedParagraph = paragraph, len(s.quotes) > 0
+	}
+	return s.paragraphLine(line, pos, n)
+}
+
+// matchContainers advances at past the markers and indentation of the open
+// containers that line continues, and returns how many it continues. The
+// rest of a line being blank continues list items (but ends one that is
+// still empty) and ends block quotes.
+func (s *scanner) matchContainers(line string, at *cursor) int {
+	for m := range s.containers {
+		c := &s.containers[m]
+		col, pos := indentation(line, at.pos, at.col)
+		if pos == len(line) {
+			// Found by search rather than walked, so that blank lines in
+			// deep lists cost no more than other lines.
+			end := len(s.containers)
+			if q := sort.SearchInts(s.quotes, m); q < len(s.quotes) {
+				end = s.quotes[q]
+			}
+			if end == len(s.containers) && s.containers[end-1].empty {
+				end--
+			}
+			at.pos, at.col = pos, col
+			return end
+		}
+		if c.quote {
+			if col-at.col > 3 || line[pos] != '>' {
+				return m
+			}
+			*at = cursor{pos + 1, col + 1}
+			at.skipColumn(line)
+			continue
+		}
+		if col-at.col < c.width {
+			return m
+		}
+		at.advance(line, at.col+c.width)
+		c.empty = false
+	}
+	return len(s.containers)
+}
+
+// paragraphLine adds the text at line[pos] to the open paragraph, and
+// returns the line if it is a command line that nothing can cover.
+func (s *scanner) paragraphLine(line string, pos, n int) (hit, bool) {
 	text := line[pos:]
-	switch {
-	case isThematicBreak(text), isATXHeading(text):
-		s.endParagraph()
-		return hit{}, false
-	case s.paragraph && !s.quoted && isSetextUnderline(text):
-		s.endParagraph()
-		return hit{}, false
-	case text[0] == '>':
-		s.startQuote()
-		return hit{}, false
-	case s.opensBlock(line, pos, 0):
-		return hit{}, false
-	}
-	if at, col, ok := listContent(line, pos, col, s.paragraph); ok {
-		if line[at] == '>' {
-			s.startQuote()
-			return hit{}, false
-		}
-		if s.opensBlock(line, at, col) {
-			return hit{}, false
-		}
-		// A list item interrupts the paragraph (and a quote's lazy one);
-		// its content starts a new one.
-		s.endParagraph()
-		s.paragraph = true
-		s.addToParagraph(line[at:])
-		return hit{}, false
-	}
-	if s.quoted {
-		return hit{}, false // lazily continues the quote
-	}
-	if startsCommand(text) {
+	if col, start := indentation(line, 0, 0); start == pos && col <= 3 && !s.quotedParagraph && startsCommand(text) {
 		if !s.inline.open() {
 			return hit{n, line, pos}, true
 		}
 		s.pending = append(s.pending, pendingLine{s.paragraphText.Len(), hit{n, line, pos}})
 	}
-	s.paragraph = true
-	s.addToParagraph(text)
-	return hit{}, false
-}
-
-func (s *scanner) addToParagraph(text string) {
 	s.paragraphText.WriteString(text)
 	s.paragraphText.WriteByte('\n')
 	s.inline = scanInline(text, s.inline)
+	return hit{}, false
 }
 
-// endParagraph closes the open paragraph, and finds the first of its
-// command lines that no code span or comment covers.
-func (s *scanner) endParagraph() {
-	if len(s.pending) > 0 && s.found == nil {
-		offsets := make([]int, len(s.pending))
-		for i, p := range s.pending {
-			offsets[i] = p.offset
+// htmlTextLine reads a line of raw HTML that shows text.
+func (s *scanner) htmlTextLine(line string, at cursor, n int) (hit, bool) {
+	commented := s.htmlComment
+	s.htmlComment = scanComments(line[at.pos:], commented)
+	col, pos := indentation(line, 0, 0)
+	if !commented && len(s.quotes) == 0 && col <= 3 && startsCommand(line[pos:]) {
+		return hit{n, line, pos}, true
+	}
+	return hit{}, false
+}
+
+// closeUnmatched closes the containers after the first matched ones, and
+// the leaf block inside them.
+func (s *scanner) closeUnmatched(matched int) {
+	if matched == len(s.containers) {
+		return
+	}
+	s.containers = s.containers[:matched]
+	for len(s.quotes) > 0 && s.quotes[len(s.quotes)-1] >= matched {
+		s.quotes = s.quotes[:len(s.quotes)-1]
+	}
+	s.closeLeaf()
+}
+
+// closeLeaf closes the open leaf block. A paragraph then tells which of its
+// command lines no code span or comment covers; raw HTML that leaves a
+// comment open hides everything after it.
+func (s *scanner) closeLeaf() {
+	switch s.leaf {
+	case paragraph:
+		if len(s.pending) > 0 && s.found == nil {
+			offsets := make([]int, len(s.pending))
+			for i, p := range s.pending {
+				offsets[i] = p.offset
+			}
+			if i := firstUncovered(s.paragraphText.String(), offsets); i >= 0 {
+				s.found = &s.pending[i].hit
+			}
 		}
-		if i := firstUncovered(s.paragraphText.String(), offsets); i >= 0 {
-			s.found = &s.pending[i].hit
+		s.pending = nil
+		s.paragraphText.Reset()
+		s.inline = inlineState{}
+	case rawHTML, htmlText:
+		if s.htmlComment {
+			s.swallowed = true
 		}
+		s.htmlComment = false
 	}
-	s.pending = nil
-	s.paragraphText.Reset()
-	s.paragraph, s.inline, s.quoted = false, inlineState{}, false
+	s.leaf = noLeaf
 }
 
-func (s *scanner) startQuote() {
-	s.endParagraph()
-	s.paragraph, s.quoted = true, true
-}
-
-// endBlock closes the open block. Raw HTML that leaves a comment open hides
-// everything after it.
-func (s *scanner) endBlock() {
-	if s.block != fencedCode && s.htmlComment {
-		s.swallowed = true
-	}
-	s.block, s.container, s.htmlComment = noBlock, 0, false
-	s.endParagraph()
-}
-
-// opensBlock opens a fenced code or HTML block if one starts at line[at],
-// whose column is container (0 when not after list markers).
-func (s *scanner) opensBlock(line string, at, container int) bool {
-	text := line[at:]
-	if c, n, ok := fenceOpening(text); ok {
-		s.endParagraph()
-		s.block, s.fenceChar, s.fenceLen, s.container = fencedCode, c, n, container
-		return true
-	}
-	// Kind 7 HTML cannot interrupt a paragraph, but can start a list item.
-	kind, end, ok := htmlBlockStart(text, s.paragraph && container == 0)
-	if !ok {
+// closesFence reports whether the line closes the open fence: the same
+// character, at least as many, indented at most 3 columns, and nothing after
+// but blanks.
+func (s *scanner) closesFence(line string, at cursor) bool {
+	col, pos := indentation(line, at.pos, at.col)
+	if col-at.col > 3 {
 		return false
 	}
-	s.endParagraph()
-	s.block, s.htmlEnd, s.container = kind, end, container
-	s.htmlComment = scanComments(text, false)
-	if kind == rawHTML && s.endsRawHTML(text) {
-		s.endBlock()
-	}
-	return true
-}
-
-// closesFence reports whether line closes the open fence: the same
-// character, at least as many, indented at most 3 columns within its
-// container, and nothing after but blanks.
-func (s *scanner) closesFence(line string, col, pos int) bool {
-	if col < s.container || col-s.container > 3 {
-		return false
-	}
-	n := 0
-	for pos+n < len(line) && line[pos+n] == s.fenceChar {
-		n++
-	}
+	n := runLength(line, pos, s.fenceChar)
 	return n >= s.fenceLen && strings.Trim(line[pos+n:], " \t") == ""
 }
 
-func (s *scanner) endsRawHTML(line string) bool {
+func (s *scanner) endsRawHTML(text string) bool {
 	if s.htmlEnd != rawHTMLTags {
-		return strings.Contains(line, s.htmlEnd)
+		return strings.Contains(text, s.htmlEnd)
 	}
-	lower := strings.ToLower(line)
+	lower := strings.ToLower(text)
 	for _, tag := range []string{"</pre>", "</script>", "</style>", "</textarea>"} {
 		if strings.Contains(lower, tag) {
 			return true
@@ -287,8 +376,8 @@ func (s *scanner) endsRawHTML(line string) bool {
 }
 
 // indentation returns the column and offset of the first character of line
-// after pos that is not a space or tab, counting tab stops of 4 columns from
-// column col at pos.
+// from pos on that is not a space or tab, counting tab stops of 4 columns
+// from column col at pos.
 func indentation(line string, pos, col int) (int, int) {
 	for ; pos < len(line); pos++ {
 		switch line[pos] {
@@ -303,265 +392,64 @@ func indentation(line string, pos, col int) (int, int) {
 	return col, pos
 }
 
-// scanComments follows HTML comments through text, starting inside one if
-// open, and reports whether one is still open at its end. "<!-->" and
-// "<!--->" are complete comments, as in HTML and CommonMark.
-func scanComments(text string, open bool) bool {
-	for {
-		if open {
-			i := strings.Index(text, "-->")
-			if i < 0 {
-				return true
+// advance moves the cursor over blanks up to column target, stopping inside
+// a tab if the target falls there.
+func (c *cursor) advance(line string, target int) {
+	for c.col < target && c.pos < len(line) {
+		switch line[c.pos] {
+		case ' ':
+			c.pos++
+			c.col++
+		case '\t':
+			stop := c.col + 4 - c.col%4
+			if stop > target {
+				c.col = target
+				return
 			}
-			text, open = text[i+3:], false
-			continue
-		}
-		i := strings.Index(text, "<!--")
-		if i < 0 {
-			return false
-		}
-		text, open = text[i+2:], true
-	}
-}
-
-// inlineState is a code span or HTML comment opened inside a paragraph.
-type inlineState struct {
-	comment bool // after "<!--"
-	ticks   int  // after a run of this many backticks
-}
-
-func (st inlineState) open() bool { return st.comment || st.ticks > 0 }
-
-// scanInline follows code spans and HTML comments through a line of a
-// paragraph, as CommonMark reads them: leftmost first, a code span closed by
-// a run of exactly as many backticks, a comment by "-->", backslash escapes
-// outside both. Either may span lines. One still open when its paragraph
-// ends was plain text after all; until then it hides the lines it covers.
-func scanInline(text string, st inlineState) inlineState {
-	for i := 0; i < len(text); {
-		switch {
-		case st.comment:
-			j := strings.Index(text[i:], "-->")
-			if j < 0 {
-				return st
-			}
-			i, st.comment = i+j+3, false
-		case st.ticks > 0:
-			j := strings.IndexByte(text[i:], '`')
-			if j < 0 {
-				return st
-			}
-			n := runLength(text, i+j, '`')
-			if i = i + j + n; n == st.ticks {
-				st.ticks = 0
-			}
+			c.pos++
+			c.col = stop
 		default:
-			j := strings.IndexAny(text[i:], "\\`<")
-			if j < 0 {
-				return st
-			}
-			i += j
-			switch {
-			case text[i] == '\\' && i+1 < len(text) && isASCIIPunct(text[i+1]):
-				i += 2
-			case text[i] == '`':
-				st.ticks = runLength(text, i, '`')
-				i += st.ticks
-			case strings.HasPrefix(text[i:], "<!--"):
-				// From the second dash, so that "<!-->" and "<!--->"
-				// close at once, as CommonMark and HTML have it.
-				i, st.comment = i+2, true
-			default:
-				i++
-			}
+			return
 		}
 	}
-	return st
 }
 
-// firstUncovered reads the code spans and comments of a whole paragraph as
-// CommonMark does (leftmost first; an opener with no closer in the paragraph
-// is plain text) and returns the index of the first offset that none of
-// them covers, or -1. offsets are increasing line starts in text.
-//
-// It stays linear: a closing backtick run is looked up in per-length lists
-// of runs with pointers that only move forward, and a failed search for
-// "-->" is remembered, as every later one would fail too.
-func firstUncovered(text string, offsets []int) int {
-	type run struct{ pos, n int }
-	var runs []run
-	byLength := make(map[int][]int) // run indices by run length
-	for i := 0; i < len(text); {
-		j := strings.IndexByte(text[i:], '`')
-		if j < 0 {
-			break
-		}
-		n := runLength(text, i+j, '`')
-		byLength[n] = append(byLength[n], len(runs))
-		runs = append(runs, run{i + j, n})
-		i += j + n
+// skipColumn takes the one optional blank column after a block quote or
+// list marker.
+func (c *cursor) skipColumn(line string) {
+	if c.pos < len(line) && (line[c.pos] == ' ' || line[c.pos] == '\t') {
+		c.advance(line, c.col+1)
 	}
-	nextOfLength := make(map[int]int)  // position in byLength[n] already passed
-	closer := func(n, after int) int { // the first run of length n with index > after
-		list, k := byLength[n], nextOfLength[n]
-		for k < len(list) && list[k] <= after {
-			k++
-		}
-		nextOfLength[n] = k
-		if k == len(list) {
-			return -1
-		}
-		return list[k]
-	}
-	noCommentEnd := len(text) // from here on, no "-->"
-	current := 0              // index of the first run not left of i
-
-	next := 0 // offsets[next] is the first not yet passed
-	for i := 0; i < len(text); {
-		j := strings.IndexAny(text[i:], "\\`<")
-		if j < 0 {
-			break
-		}
-		j += i
-		if next < len(offsets) && offsets[next] <= j {
-			return next // reached with nothing open
-		}
-		start, end := j, -1
-		switch {
-		case text[j] == '\\':
-			i = j + 1
-			if j+1 < len(text) && isASCIIPunct(text[j+1]) {
-				i = j + 2
-			}
-			continue
-		case text[j] == '`':
-			for runs[current].pos+runs[current].n <= j {
-				current++
-			}
-			n := runs[current].pos + runs[current].n - j // an escaped backtick may start the run
-			if c := closer(n, current); c >= 0 {
-				end = runs[c].pos + n
-			} else {
-				i = j + n
-				continue
-			}
-		case strings.HasPrefix(text[j:], "<!--") && j+2 < noCommentEnd:
-			if c := strings.Index(text[j+2:], "-->"); c >= 0 {
-				end = j + 2 + c + 3
-			} else {
-				noCommentEnd = j + 2
-				i = j + 1
-				continue
-			}
-		default:
-			i = j + 1
-			continue
-		}
-		for next < len(offsets) && offsets[next] < end {
-			if offsets[next] < start {
-				return next
-			}
-			next++ // covered
-		}
-		i = end
-	}
-	if next < len(offsets) {
-		return next
-	}
-	return -1
 }
 
-func runLength(s string, i int, c byte) int {
-	n := 0
-	for i+n < len(s) && s[i+n] == c {
-		n++
+// listItem reads a list item marker ("-", "+", "*", "1." or "1)") at start,
+// indented by indent columns within its container, and returns the item and
+// where its content begins. In a paragraph, only an item with content, and
+// of an ordered list only one starting at 1, can begin.
+func listItem(line string, start cursor, indent int, inParagraph bool) (container, cursor, bool) {
+	end, ordered, one := listMarker(line, start.pos)
+	if end < 0 || (end < len(line) && !isBlank(line[end])) {
+		return container{}, cursor{}, false
 	}
-	return n
-}
-
-func isASCIIPunct(c byte) bool {
-	return '!' <= c && c <= '/' || ':' <= c && c <= '@' || '[' <= c && c <= '`' || '{' <= c && c <= '~'
-}
-
-// fenceOpening reports whether text opens a fenced code block, and with
-// which character and how many of them.
-func fenceOpening(text string) (byte, int, bool) {
-	if text == "" || (text[0] != '`' && text[0] != '~') {
-		return 0, 0, false
+	marker := cursor{end, start.col + end - start.pos}
+	col, pos := indentation(line, marker.pos, marker.col)
+	empty := pos == len(line)
+	if inParagraph && (empty || (ordered && !one)) {
+		return container{}, cursor{}, false
 	}
-	c, n := text[0], 0
-	for n < len(text) && text[n] == c {
-		n++
+	spaces := col - marker.col
+	content := cursor{pos, col}
+	if empty || spaces > 4 {
+		// The content is one column after the marker; more blanks make it
+		// indented code.
+		spaces = 1
+		content = marker
+		content.skipColumn(line)
 	}
-	if n < 3 || (c == '`' && strings.IndexByte(text[n:], '`') >= 0) {
-		return 0, 0, false
+	if empty {
+		content = cursor{len(line), col}
 	}
-	return c, n, true
-}
-
-// isThematicBreak reports whether text is three or more of the same "-", "_"
-// or "*", with only blanks between and after.
-func isThematicBreak(text string) bool {
-	c, n := text[0], 0
-	if c != '-' && c != '_' && c != '*' {
-		return false
-	}
-	for i := 0; i < len(text); i++ {
-		switch text[i] {
-		case c:
-			n++
-		case ' ', '\t':
-		default:
-			return false
-		}
-	}
-	return n >= 3
-}
-
-func isATXHeading(text string) bool {
-	n := 0
-	for n < len(text) && text[n] == '#' {
-		n++
-	}
-	return n >= 1 && n <= 6 && (n == len(text) || isBlank(text[n]))
-}
-
-// isSetextUnderline reports whether text, after a paragraph, turns it into a
-// heading: only "=" or only "-", then blanks.
-func isSetextUnderline(text string) bool {
-	c := text[0]
-	if c != '=' && c != '-' {
-		return false
-	}
-	n := 0
-	for n < len(text) && text[n] == c {
-		n++
-	}
-	return strings.Trim(text[n:], " \t") == ""
-}
-
-// listContent skips the list item markers ("-", "+", "*", "1." or "1)"
-// followed by 1 to 4 columns of blanks) that start line at pos, column col,
-// and returns the offset and column of the item's content. It reports false
-// when there is no marker, or the content is empty or indented code. In a
-// paragraph, only a list starting at 1 can begin.
-func listContent(line string, pos, col int, inParagraph bool) (int, int, bool) {
-	found := false
-	for {
-		end, ordered, one := listMarker(line, pos)
-		if end < 0 || (!found && inParagraph && ordered && !one) {
-			return pos, col, found
-		}
-		markerCol := col + end - pos
-		contentCol, content := indentation(line, end, markerCol)
-		if content == end {
-			return pos, col, found // not a marker: the content of the item before
-		}
-		if content == len(line) || contentCol-markerCol > 4 {
-			return pos, col, false // an empty item, or indented code
-		}
-		pos, col, found = content, contentCol, true
-	}
+	return container{width: indent + end - start.pos + spaces, empty: empty}, content, true
 }
 
 // listMarker returns the end of the list marker at line[pos], or -1, whether
@@ -585,12 +473,73 @@ func listMarker(line string, pos int) (int, bool, bool) {
 	return pos + n + 1, true, value == 1
 }
 
+// fenceOpening reports whether text opens a fenced code block, and with
+// which character and how many of them.
+func fenceOpening(text string) (byte, int, bool) {
+	if text == "" || (text[0] != '`' && text[0] != '~') {
+		return 0, 0, false
+	}
+	c := text[0]
+	n := runLength(text, 0, c)
+	if n < 3 || (c == '`' && strings.IndexByte(text[n:], '`') >= 0) {
+		return 0, 0, false
+	}
+	return c, n, true
+}
+
+// thematicBreaks tells whether the rest of a line from an offset on is a
+// thematic break (three or more of the same "-", "_" or "*", with only
+// blanks between and after). A line of nested list markers asks at every
+// marker, so one pass finds, for each character, the last offset that rules
+// it out, and each question is answered from there.
+type thematicBreaks struct {
+	line      string
+	lastOther [3]int // for "-", "_", "*": the last offset holding another non-blank
+	done      bool
+}
+
+func (b *thematicBreaks) at(pos int) bool {
+	k := strings.IndexByte("-_*", b.line[pos])
+	if k < 0 {
+		return false
+	}
+	if !b.done {
+		b.lastOther, b.done = [3]int{-1, -1, -1}, true
+		for i := 0; i < len(b.line); i++ {
+			for j := range 3 {
+				if b.line[i] != "-_*"[j] && !isBlank(b.line[i]) {
+					b.lastOther[j] = i
+				}
+			}
+		}
+	}
+	// Counting only happens when the rest holds nothing but the character
+	// and blanks; then it is a break, or at most two markers are left.
+	return b.lastOther[k] < pos && strings.Count(b.line[pos:], b.line[pos:pos+1]) >= 3
+}
+
+func isATXHeading(text string) bool {
+	n := runLength(text, 0, '#')
+	return n >= 1 && n <= 6 && (n == len(text) || isBlank(text[n]))
+}
+
+// isSetextUnderline reports whether text, after a paragraph, turns it into a
+// heading: only "=" or only "-", then blanks.
+func isSetextUnderline(text string) bool {
+	c := text[0]
+	if c != '=' && c != '-' {
+		return false
+	}
+	n := runLength(text, 0, c)
+	return strings.Trim(text[n:], " \t") == ""
+}
+
 // htmlBlockStart reports whether text starts an HTML block (CommonMark's
 // seven kinds), and which. Kind 7, any lone complete tag, cannot interrupt a
 // paragraph.
-func htmlBlockStart(text string, inParagraph bool) (blockKind, string, bool) {
+func htmlBlockStart(text string, inParagraph bool) (leafKind, string, bool) {
 	if text == "" || text[0] != '<' {
-		return noBlock, "", false
+		return noLeaf, "", false
 	}
 	switch {
 	case strings.HasPrefix(text, "<!--"):
@@ -610,7 +559,7 @@ func htmlBlockStart(text string, inParagraph bool) (blockKind, string, bool) {
 		name, after = tagName(text[2:])
 	}
 	if blockTagNames[strings.ToLower(name)] &&
-		(after == "" || after[0] == ' ' || after[0] == '\t' || after[0] == '>' || strings.HasPrefix(after, "/>")) {
+		(after == "" || isBlank(after[0]) || after[0] == '>' || strings.HasPrefix(after, "/>")) {
 		return htmlText, "", true
 	}
 	// CommonMark's prose leaves <pre> and the like out of kind 7, but its
@@ -619,7 +568,7 @@ func htmlBlockStart(text string, inParagraph bool) (blockKind, string, bool) {
 	if !inParagraph && loneTag.MatchString(text) {
 		return htmlText, "", true
 	}
-	return noBlock, "", false
+	return noLeaf, "", false
 }
 
 // tagName splits an HTML tag name off the start of s.
