@@ -62,13 +62,7 @@ func (s *Service) Revert(ctx context.Context, req Request) (*Outcome, error) {
 
 	branch := req.Config.BranchPrefix + commit.SHA[:7]
 	marker := revertMarker(commit.SHA)
-	result, err := revert.Revert(ctx, s.Repo, revert.Request{
-		Commit:  commit.SHA,
-		Parents: commit.Parents,
-		Head:    head.SHA,
-		Paths:   changedPaths(commit),
-		Known:   knownBlobs(commit),
-	})
+	result, err := revert.Revert(ctx, s.Repo, RevertRequest(commit, head.SHA))
 	if err != nil {
 		// The head may have moved on since an earlier request opened the
 		// pull request; that pull request is still the answer.
@@ -216,6 +210,19 @@ func (s *Service) commitAndOpen(ctx context.Context, req Request, commit *Commit
 		}
 	}
 	return &Outcome{Commit: commit, Release: rel, Branch: branch, PullRequest: opened, Existing: existing}, nil
+}
+
+// RevertRequest is the revert engine's request to undo commit on head: every
+// path the commit touched, and the blobs the commit API already named, so
+// that the engine skips reading the commit's own directories where it can.
+func RevertRequest(commit *Commit, head string) revert.Request {
+	return revert.Request{
+		Commit:  commit.SHA,
+		Parents: commit.Parents,
+		Head:    head,
+		Paths:   changedPaths(commit),
+		Known:   knownBlobs(commit),
+	}
 }
 
 // knownBlobs maps each path the commit changed to its blob in the commit
