@@ -1,7 +1,9 @@
 package handlers_test
 
 import (
+	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
@@ -91,4 +93,303 @@ func routes(reqs []fakegithub.Request) string {
 		b.WriteString(r.Method + " " + r.Path + "\n")
 	}
 	return b.String()
+}
+
+// releasedAPIJS pushes the api-js release and returns it with its check run.
+func releasedAPIJS(t *testing.T, e *env) (string, fakegithub.CheckRun) {
+	t.Helper()
+	release, err := e.repo.ReleaseV1(e.ctx, apiJS, "master-26a4b87")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return release, e.rollbackRun(t, e.repo.Repo, release)
+}
+
+// click presses a check run button and fails the test on a transport error.
+func click(t *testing.T, e *env, run fakegithub.CheckRun, identifier, user string) *fakegithub.Delivery {
+	t.Helper()
+	d, err := e.repo.ClickCheckRunAction(e.ctx, run.ID, identifier, user)
+	var de *fakegithub.DeliveryError
+	if err != nil && !errors.As(err, &de) {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// rollbackBranches lists the refs under refs/heads/rollback-.
+func rollbackBranches(repo *fakegithub.Repo) []string {
+	var out []string
+	for ref := range repo.Refs() {
+		if strings.HasPrefix(ref, "refs/heads/rollback-") {
+			out = append(out, ref)
+		}
+	}
+	return out
+}
+
+func TestSecondClickAndRedeliveryReportTheSamePullRequest(t *testing.T) {
+	e := start(t)
+	_, run := releasedAPIJS(t, e)
+	first := click(t, e, run, report.ActionRollback, sandbox.Human.Login)
+	click(t, e, run, report.ActionRollback, sandbox.Human.Login)
+	if _, err := e.GitHub.Redeliver(e.ctx, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if prs := e.repo.PullRequests(); len(prs) != 1 {
+		t.Fatalf("want 1 pull request after three requests, got %d", len(prs))
+	}
+	if b := rollbackBranches(e.repo.Repo); len(b) != 1 {
+		t.Fatalf("want 1 rollback branch, got %v", b)
+	}
+	final, _ := e.repo.CheckRun(run.ID)
+	if !strings.Contains(final.Output.Title, "#1 is already open") {
+		t.Errorf("a repeated click reports %q, want the existing pull request", final.Output.Title)
+	}
+}
+
+func TestConcurrentClicksOpenOnePullRequest(t *testing.T) {
+	e := start(t)
+	_, run := releasedAPIJS(t, e)
+	const clicks = 4
+	var wg sync.WaitGroup
+	status := make([]int, clicks)
+	for i := range clicks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := e.repo.ClickCheckRunAction(e.ctx, run.ID, report.ActionRollback, sandbox.Human.Login)
+			if err == nil {
+				status[i] = d.StatusCode
+			}
+		}()
+	}
+	wg.Wait()
+	for i, s := range status {
+		if s != 200 {
+			t.Errorf("click %d answered %d", i, s)
+		}
+	}
+	if prs := e.repo.PullRequests(); len(prs) != 1 {
+		t.Fatalf("want 1 pull request after %d simultaneous clicks, got %d", clicks, len(prs))
+	}
+	if b := rollbackBranches(e.repo.Repo); len(b) != 1 {
+		t.Fatalf("want 1 rollback branch, got %v", b)
+	}
+}
+
+func TestReadOnlyUserIsRefused(t *testing.T) {
+	e := start(t)
+	e.repo.SetPermission("bob", "read")
+	_, run := releasedAPIJS(t, e)
+	d := click(t, e, run, report.ActionRollback, "bob")
+	if d.StatusCode != 200 {
+		t.Fatalf("a refusal is not a failed delivery: %d", d.StatusCode)
+	}
+	final, _ := e.repo.CheckRun(run.ID)
+	if !strings.Contains(final.Output.Title, "no permission") || !strings.Contains(final.Output.Summary, "bob") {
+		t.Errorf("check run = %+v", final.Output)
+	}
+	if len(e.repo.PullRequests()) != 0 || len(rollbackBranches(e.repo.Repo)) != 0 {
+		t.Error("something was created for a read-only user")
+	}
+}
+
+func TestConflictIsRefusedWithFilesAndHunks(t *testing.T) {
+	e := start(t)
+	_, run := releasedAPIJS(t, e)
+	// A person edits the very line the release changed.
+	if _, err := e.repo.EditByHand(e.ctx, sandbox.KustomizationPath, "Pin api-js", func(s string) string {
+		return strings.Replace(s, "newTag: master-26a4b87", "newTag: pinned-by-hand", 1)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	click(t, e, run, report.ActionRollback, sandbox.Human.Login)
+	final, _ := e.repo.CheckRun(run.ID)
+	if !strings.Contains(final.Output.Title, "conflict") {
+		t.Fatalf("title %q, want a conflict", final.Output.Title)
+	}
+	for _, want := range []string{sandbox.KustomizationPath, "pinned-by-hand", "master-26a4b87", "master-f01225d"} {
+		if !strings.Contains(final.Output.Summary, want) {
+			t.Errorf("conflict report lacks %q:\n%s", want, final.Output.Summary)
+		}
+	}
+	if len(e.repo.PullRequests()) != 0 || len(rollbackBranches(e.repo.Repo)) != 0 {
+		t.Error("something was created for a conflicting revert")
+	}
+}
+
+func TestNothingToRevertWhenUndoneByHand(t *testing.T) {
+	e := start(t)
+	_, run := releasedAPIJS(t, e)
+	if _, err := e.repo.EditByHand(e.ctx, sandbox.KustomizationPath, "Go back to the old api-js", func(s string) string {
+		return strings.Replace(s, "newTag: master-26a4b87", "newTag: master-f01225d", 1)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	click(t, e, run, report.ActionRollback, sandbox.Human.Login)
+	final, _ := e.repo.CheckRun(run.ID)
+	if !strings.Contains(final.Output.Title, "nothing to revert") {
+		t.Fatalf("check run = %+v", final.Output)
+	}
+	if len(e.repo.PullRequests()) != 0 || len(rollbackBranches(e.repo.Repo)) != 0 {
+		t.Error("something was created with nothing to revert")
+	}
+}
+
+func TestCommitNoLongerOnTheDefaultBranchIsRefused(t *testing.T) {
+	e := start(t)
+	before, _ := e.repo.Ref("heads/main")
+	_, run := releasedAPIJS(t, e)
+	// Someone force-pushes main back, dropping the release.
+	if _, err := e.repo.PushTo(e.ctx, "main", before); err != nil {
+		t.Fatal(err)
+	}
+	click(t, e, run, report.ActionRollback, sandbox.Human.Login)
+	final, _ := e.repo.CheckRun(run.ID)
+	if !strings.Contains(final.Output.Title, "not on the branch") {
+		t.Fatalf("check run = %+v", final.Output)
+	}
+	if len(e.repo.PullRequests()) != 0 {
+		t.Error("a pull request was opened for a commit that is not on main")
+	}
+}
+
+func TestHeadMovedSinceThePush(t *testing.T) {
+	cases := map[string]struct {
+		edit func(e *env) error
+		// want is the kustomization the rollback branch must hold.
+		want func(head string) string
+	}{
+		"unrelated file": {
+			edit: func(e *env) error {
+				_, err := e.repo.EditByHand(e.ctx, "README.md", "Document the deploy", func(s string) string { return s + "More.\n" })
+				return err
+			},
+			want: func(head string) string { return strings.Replace(head, "master-26a4b87", "master-f01225d", 1) },
+		},
+		"same file, other lines": {
+			edit: func(e *env) error {
+				_, err := e.repo.EditByHand(e.ctx, sandbox.KustomizationPath, "Add a resource", func(s string) string {
+					return strings.Replace(s, "resources:\n", "resources:\n- namespace.yaml\n", 1)
+				})
+				return err
+			},
+			want: func(head string) string { return strings.Replace(head, "master-26a4b87", "master-f01225d", 1) },
+		},
+		"same file, another image released since": {
+			edit: func(e *env) error {
+				_, err := e.repo.ReleaseV1(e.ctx, "gcr.io/track-compliance/api", "master-5e6f7a8")
+				return err
+			},
+			want: func(head string) string { return strings.Replace(head, "master-26a4b87", "master-f01225d", 1) },
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := start(t)
+			release, run := releasedAPIJS(t, e)
+			if err := tc.edit(e); err != nil {
+				t.Fatal(err)
+			}
+			head, _ := e.repo.Ref("heads/main")
+			click(t, e, run, report.ActionRollback, sandbox.Human.Login)
+			prs := e.repo.PullRequests()
+			if len(prs) != 1 {
+				final, _ := e.repo.CheckRun(run.ID)
+				t.Fatalf("want a pull request, check run says %+v", final.Output)
+			}
+			commit, err := e.repo.CommitInfo(prs[0].HeadSHA)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(commit.Parents) != 1 || commit.Parents[0] != head {
+				t.Errorf("the revert's parent is %v, want the head %s", commit.Parents, head)
+			}
+			headFile, _ := e.repo.ReadFile(head, sandbox.KustomizationPath)
+			got, _ := e.repo.ReadFile(prs[0].HeadSHA, sandbox.KustomizationPath)
+			if want := tc.want(headFile); got != want {
+				t.Errorf("kustomization on the branch:\n%s\nwant:\n%s", got, want)
+			}
+			same := changedPaths(t, e.repo.Repo, head, prs[0].HeadSHA)
+			if len(same) != 1 || same[0] != sandbox.KustomizationPath {
+				t.Errorf("the revert changed %v, want only %s (release %s)", same, sandbox.KustomizationPath, release[:7])
+			}
+		})
+	}
+}
+
+// changedPaths lists the paths whose content or mode differs between two
+// commits.
+func changedPaths(t *testing.T, repo *fakegithub.Repo, a, b string) []string {
+	t.Helper()
+	ta, err := repo.ReadTree(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := repo.ReadTree(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for p, f := range ta {
+		if g, ok := tb[p]; !ok || g != f {
+			out = append(out, p)
+		}
+	}
+	for p := range tb {
+		if _, ok := ta[p]; !ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func TestGitHubFailureIsVisibleAndARetryCompletes(t *testing.T) {
+	e := start(t)
+	_, run := releasedAPIJS(t, e)
+	// The branch is created, then GitHub fails to open the pull request:
+	// a crash between the two steps looks the same.
+	e.GitHub.FailNext("POST", "/repos/{owner}/{repo}/pulls", 502, 1)
+	d := click(t, e, run, report.ActionRollback, sandbox.Human.Login)
+	if d.StatusCode < 500 {
+		t.Errorf("a GitHub failure answered %d; the delivery must fail so it can be redelivered", d.StatusCode)
+	}
+	failed, _ := e.repo.CheckRun(run.ID)
+	if !strings.Contains(failed.Output.Title, "failed") {
+		t.Errorf("check run after the failure = %+v", failed.Output)
+	}
+	if b := rollbackBranches(e.repo.Repo); len(b) != 1 {
+		t.Fatalf("want the branch left over, got %v", b)
+	}
+
+	if _, err := e.GitHub.Redeliver(e.ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if prs := e.repo.PullRequests(); len(prs) != 1 {
+		t.Fatalf("the retry did not complete the pull request: %d", len(prs))
+	}
+	if b := rollbackBranches(e.repo.Repo); len(b) != 1 {
+		t.Fatalf("want the one branch reused, got %v", b)
+	}
+	done, _ := e.repo.CheckRun(run.ID)
+	if !strings.Contains(done.Output.Title, "#1") {
+		t.Errorf("check run after the retry = %+v", done.Output)
+	}
+}
+
+func TestBranchOfSomeoneElseIsNotHijacked(t *testing.T) {
+	e := start(t)
+	release, run := releasedAPIJS(t, e)
+	// A person already made a branch of that name for something else.
+	if err := e.repo.SetRef("refs/heads/rollback-"+release[:7], release); err != nil {
+		t.Fatal(err)
+	}
+	click(t, e, run, report.ActionRollback, sandbox.Human.Login)
+	final, _ := e.repo.CheckRun(run.ID)
+	if !strings.Contains(final.Output.Title, "branch taken") {
+		t.Fatalf("check run = %+v", final.Output)
+	}
+	if len(e.repo.PullRequests()) != 0 {
+		t.Error("a pull request was opened from someone else's branch")
+	}
 }

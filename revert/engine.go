@@ -322,15 +322,15 @@ func (e *engine) mergeContents(ctx context.Context) error {
 }
 
 func (e *engine) readBlobs(ctx context.Context, shas []string) (map[string][]byte, error) {
-	blobs := make(map[string][]byte, len(shas))
+	unique := make(map[string]bool, len(shas))
+	for _, sha := range shas {
+		unique[sha] = true
+	}
+	blobs := make(map[string][]byte, len(unique))
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(maxConcurrentReads)
-	for _, sha := range shas {
-		if _, dup := blobs[sha]; dup {
-			continue
-		}
-		blobs[sha] = nil
+	for sha := range unique {
 		g.Go(func() error {
 			data, err := e.dirs.r.Blob(gctx, sha)
 			if err != nil {
