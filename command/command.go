@@ -18,9 +18,10 @@
 // path, or with a tag. An all-hexadecimal word longer than 40 digits is
 // Unknown, as it is neither a Git commit SHA nor a sensible image name.
 //
-// Lines that GitHub does not show as plain text are not commands: fenced and
-// indented code, block quotes, HTML comments and raw HTML code blocks (see
-// markdown.go for the exact rules).
+// Lines that GitHub does not show as plain text are not commands: code
+// blocks and code spans, block quotes, HTML comments and HTML elements that
+// show code or quotes. The comment is read as CommonMark, which GitHub
+// renders (markdown.go has the rules).
 package command
 
 import (

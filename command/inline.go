@@ -2,49 +2,39 @@ package command
 
 import "strings"
 
-// scanComments follows HTML comments through text, starting inside one if
-// open, and reports whether one is still open at its end. "<!-->" and
-// "<!--->" are complete comments, as in HTML and CommonMark.
-func scanComments(text string, open bool) bool {
-	for {
-		if open {
-			i := strings.Index(text, "-->")
-			if i < 0 {
-				return true
-			}
-			text, open = text[i+3:], false
-			continue
-		}
-		i := strings.Index(text, "<!--")
-		if i < 0 {
-			return false
-		}
-		text, open = text[i+2:], true
-	}
-}
+// Inside a paragraph, text is hidden by code spans and by inline raw HTML:
+// comments, processing instructions, declarations and CDATA sections, and
+// elements that show code or quotes (see hidingTags). CommonMark reads code
+// spans and raw HTML leftmost first; a code span is closed by a run of
+// exactly as many backticks, raw HTML by its end marker, both within the
+// paragraph, and an opener left unclosed is plain text after all.
 
-// inlineState is a code span or HTML comment opened inside a paragraph.
+// inlineState is what the paragraph read so far leaves open.
 type inlineState struct {
-	comment bool // after "<!--"
-	ticks   int  // after a run of this many backticks
+	// closer ends an open comment, processing instruction, declaration or
+	// CDATA section.
+	closer string
+	// ticks is the length of the backtick run that opened an open code span.
+	ticks int
+	// open counts the elements that hide text.
+	open elements
 }
 
-func (st inlineState) open() bool { return st.comment || st.ticks > 0 }
+// pending reports an opener whose closer may or may not come later in the
+// paragraph.
+func (st inlineState) pending() bool { return st.closer != "" || st.ticks > 0 }
 
-// scanInline follows code spans and HTML comments through a line of a
-// paragraph, as CommonMark reads them: leftmost first, a code span closed by
-// a run of exactly as many backticks, a comment by "-->", backslash escapes
-// outside both. Either may span lines. One still open when its paragraph
-// ends was plain text after all; until then it hides the lines it covers.
+// scanInline reads one more line of a paragraph, taking every opener as
+// closed later: until the paragraph ends it is not known whether it is.
 func scanInline(text string, st inlineState) inlineState {
 	for i := 0; i < len(text); {
 		switch {
-		case st.comment:
-			j := strings.Index(text[i:], "-->")
+		case st.closer != "":
+			j := strings.Index(text[i:], st.closer)
 			if j < 0 {
 				return st
 			}
-			i, st.comment = i+j+3, false
+			i, st.closer = i+j+len(st.closer), ""
 		case st.ticks > 0:
 			j := strings.IndexByte(text[i:], '`')
 			if j < 0 {
@@ -66,27 +56,45 @@ func scanInline(text string, st inlineState) inlineState {
 			case text[i] == '`':
 				st.ticks = runLength(text, i, '`')
 				i += st.ticks
-			case strings.HasPrefix(text[i:], "<!--"):
-				// From the second dash, so that "<!-->" and "<!--->"
-				// close at once, as CommonMark and HTML have it.
-				i, st.comment = i+2, true
 			default:
-				i++
+				if closer, skip := inlineHTMLOpener(text[i:]); closer != "" {
+					i, st.closer = i+skip, closer
+				} else {
+					st.open.tag(text[i:])
+					i++
+				}
 			}
 		}
 	}
 	return st
 }
 
-// firstUncovered reads the code spans and comments of a whole paragraph as
-// CommonMark does (leftmost first; an opener with no closer in the paragraph
-// is plain text) and returns the index of the first offset that none of
-// them covers, or -1. offsets are increasing line starts in text.
+// inlineHTMLOpener returns the end marker of the comment, processing
+// instruction, declaration or CDATA section that s starts with, and how far
+// into s to start looking for it ("<!-->" and "<!--->" are whole comments).
+func inlineHTMLOpener(s string) (string, int) {
+	switch {
+	case strings.HasPrefix(s, "<!--"):
+		return "-->", 2
+	case strings.HasPrefix(s, "<?"):
+		return "?>", 2
+	case strings.HasPrefix(s, "<![CDATA["):
+		return "]]>", len("<![CDATA[")
+	case len(s) > 2 && s[1] == '!' && isASCIILetter(s[2]):
+		return ">", 2
+	}
+	return "", 0
+}
+
+// firstUncovered reads a whole paragraph the way CommonMark does and returns
+// the index of the first offset (increasing line starts in text) that no
+// code span, raw HTML or hiding element covers, or -1 and whether the
+// paragraph leaves a hiding element open.
 //
 // It stays linear: a closing backtick run is looked up in per-length lists
-// of runs with pointers that only move forward, and a failed search for
-// "-->" is remembered, as every later one would fail too.
-func firstUncovered(text string, offsets []int) int {
+// of runs with pointers that only move forward, and a failed search for an
+// end marker is remembered, as every later one would fail too.
+func firstUncovered(text string, offsets []int) (int, bool) {
 	type run struct{ pos, n int }
 	var runs []run
 	byLength := make(map[int][]int) // run indices by run length
@@ -100,21 +108,22 @@ func firstUncovered(text string, offsets []int) int {
 		runs = append(runs, run{i + j, n})
 		i += j + n
 	}
-	nextOfLength := make(map[int]int)  // position in byLength[n] already passed
-	closer := func(n, after int) int { // the first run of length n with index > after
-		list, k := byLength[n], nextOfLength[n]
+	passed := make(map[int]int)            // how much of byLength[n] lies behind
+	closingRun := func(n, after int) int { // the first run of length n with index > after
+		list, k := byLength[n], passed[n]
 		for k < len(list) && list[k] <= after {
 			k++
 		}
-		nextOfLength[n] = k
+		passed[n] = k
 		if k == len(list) {
 			return -1
 		}
 		return list[k]
 	}
-	noCommentEnd := len(text) // from here on, no "-->"
-	current := 0              // index of the first run not left of i
+	missing := make(map[string]int) // end marker -> no occurrence from here on
+	current := 0                    // index of the first run not left of i
 
+	var open elements
 	next := 0 // offsets[next] is the first not yet passed
 	for i := 0; i < len(text); {
 		j := strings.IndexAny(text[i:], "\\`<")
@@ -122,10 +131,12 @@ func firstUncovered(text string, offsets []int) int {
 			break
 		}
 		j += i
-		if next < len(offsets) && offsets[next] <= j {
-			return next // reached with nothing open
+		for ; next < len(offsets) && offsets[next] <= j; next++ {
+			if open.total == 0 {
+				return next, false
+			}
 		}
-		start, end := j, -1
+		end := -1
 		switch {
 		case text[j] == '\\':
 			i = j + 1
@@ -138,36 +149,41 @@ func firstUncovered(text string, offsets []int) int {
 				current++
 			}
 			n := runs[current].pos + runs[current].n - j // an escaped backtick may start the run
-			if c := closer(n, current); c >= 0 {
+			if c := closingRun(n, current); c >= 0 {
 				end = runs[c].pos + n
 			} else {
 				i = j + n
 				continue
 			}
-		case strings.HasPrefix(text[j:], "<!--") && j+2 < noCommentEnd:
-			if c := strings.Index(text[j+2:], "-->"); c >= 0 {
-				end = j + 2 + c + 3
-			} else {
-				noCommentEnd = j + 2
+		default:
+			closer, skip := inlineHTMLOpener(text[j:])
+			if closer == "" {
+				open.tag(text[j:])
 				i = j + 1
 				continue
 			}
-		default:
-			i = j + 1
-			continue
+			from := j + skip
+			if m, ok := missing[closer]; !ok || from < m {
+				if c := strings.Index(text[from:], closer); c >= 0 {
+					end = from + c + len(closer)
+				} else {
+					missing[closer] = from
+				}
+			}
+			if end < 0 {
+				i = j + 1
+				continue
+			}
 		}
 		for next < len(offsets) && offsets[next] < end {
-			if offsets[next] < start {
-				return next
-			}
 			next++ // covered
 		}
 		i = end
 	}
-	if next < len(offsets) {
-		return next
+	if next < len(offsets) && open.total == 0 {
+		return next, false
 	}
-	return -1
+	return -1, open.total > 0
 }
 
 func runLength(s string, i int, c byte) int {

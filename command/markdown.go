@@ -1,7 +1,6 @@
 package command
 
 import (
-	"regexp"
 	"sort"
 	"strings"
 )
@@ -14,26 +13,24 @@ import (
 //
 // It is written here rather than taken from a Markdown library because a
 // command must be found in linear time in bodies of up to 65536 characters,
-// and full Markdown parsers (inline parsing included) have had super-linear
-// cases, goldmark among them (yuin/goldmark#555). Only block structure, code
-// spans and comments matter here. A command line is a paragraph line, or a
-// line of raw HTML that shows text, that begins with /rollback after at most
-// three spaces; lines are not commands when they are in:
+// and full Markdown parsers have had super-linear cases, goldmark among them
+// (yuin/goldmark#555); only block structure, code spans and raw HTML matter
+// here. A command line is a line of a paragraph, or of raw HTML, that begins
+// with /rollback after at most three spaces; it is not a command when it is
+// in:
 //
 //   - fenced code (``` or ~~~, any length and info string, closed by a fence
 //     of the same character at least as long) or indented code;
 //   - a block quote, nested or not, including the lines that continue a
 //     quoted paragraph lazily ("> text" then an unmarked line);
-//   - an HTML comment: an HTML block starting with "<!--" runs to "-->", and
-//     so does a comment inside a paragraph or raw HTML (a comment that raw
-//     HTML leaves open hides the rest of the comment, as in the rendered
-//     page);
 //   - a code span (`...`) that runs across lines of a paragraph;
-//   - raw HTML that is not text: <pre>, <script>, <style> and <textarea>
-//     blocks, processing instructions, declarations and CDATA. Other raw
-//     HTML blocks (<details>, <img ...>) show their text.
+//   - an HTML comment, a processing instruction or declaration (<? ...>,
+//     <! ...>), or an element that shows code or quotes (<pre>, <code>,
+//     <blockquote>, ...; see hidingTags), read in raw HTML the way a browser
+//     reads it. When raw HTML leaves one of these open, the rest of the
+//     comment is taken as hidden, as it mostly is in the rendered page.
 //
-// Not followed: link reference definitions and inline HTML tags or link
+// Not followed: link reference definitions, and inline HTML tags or link
 // titles that span lines.
 
 // leafKind is the open leaf block that the next line may continue.
@@ -44,8 +41,7 @@ const (
 	paragraph
 	fencedCode   // until a closing fence
 	indentedCode // until a line indented less than 4 columns
-	rawHTML      // HTML that is not text (kinds 1 to 5), until its end marker
-	htmlText     // HTML that shows text (kinds 6 and 7), until a blank line
+	htmlBlock    // raw HTML, until its end marker or a blank line
 )
 
 // container is an open block quote or list item.
@@ -69,10 +65,10 @@ type scanner struct {
 	// htmlEnd is the marker that ends a rawHTML block; rawHTMLTags means
 	// any closing tag of <pre>, <script>, <style> or <textarea>.
 	htmlEnd string
-	// htmlComment is a "<!--" in raw HTML not yet closed.
-	htmlComment bool
-	// swallowed is raw HTML that left a comment open: nothing after it is
-	// shown.
+	// html is what the raw HTML so far leaves open.
+	html rawState
+	// swallowed is raw HTML, or a paragraph's inline HTML, that left a
+	// comment or hiding element open: nothing after it is shown as text.
 	swallowed bool
 
 	// quotedParagraph is an open paragraph inside a block quote.
@@ -108,10 +104,6 @@ type pendingLine struct {
 // column inside it.
 type cursor struct{ pos, col int }
 
-// rawHTMLTags stands for the end of a <pre>, <script>, <style> or <textarea>
-// block.
-const rawHTMLTags = "</pre|script|style|textarea>"
-
 // next reads line number n (without its line ending) and returns it if it
 // is a command line. A command line that a code span or comment might hide
 // is held until its paragraph ends; it is then in found, which comes before
@@ -134,18 +126,16 @@ func (s *scanner) next(line string, n int) (hit, bool) {
 				s.closeLeaf()
 			}
 			return hit{}, false
-		case rawHTML:
-			s.htmlComment = scanComments(line[at.pos:], s.htmlComment)
-			if s.endsRawHTML(line[at.pos:]) {
-				s.closeLeaf()
-			}
-			return hit{}, false
-		case htmlText:
-			if blank {
+		case htmlBlock:
+			if s.htmlEnd == "" && blank {
 				s.closeLeaf()
 				return hit{}, false
 			}
-			return s.htmlTextLine(line, at, n)
+			h, ok := s.htmlLine(line, at, n)
+			if s.htmlEnd != "" && s.endsRawHTML(line[at.pos:]) {
+				s.closeLeaf()
+			}
+			return h, ok
 		case indentedCode:
 			if col, _ := indentation(line, at.pos, at.col); blank || col-at.col >= 4 {
 				return hit{}, false
@@ -197,11 +187,11 @@ func (s *scanner) next(line string, n int) (hit, bool) {
 		}
 		// Kind 7 HTML can neither interrupt a paragraph nor stop a lazy
 		// continuation line.
-		if kind, end, ok := htmlBlockStart(text, s.leaf == paragraph); ok {
+		if end, ok := htmlBlockStart(text, s.leaf == paragraph); ok {
 			start()
-			s.leaf, s.htmlEnd = kind, end
-			s.htmlComment = scanComments(text, false)
-			if kind == rawHTML && s.endsRawHTML(text) {
+			s.leaf, s.htmlEnd = htmlBlock, end
+			s.html = scanRaw(text, rawState{})
+			if end != "" && s.endsRawHTML(text) {
 				s.closeLeaf()
 			}
 			return hit{}, false
@@ -288,10 +278,12 @@ func (s *scanner) matchContainers(line string, at *cursor) int {
 func (s *scanner) paragraphLine(line string, pos, n int) (hit, bool) {
 	text := line[pos:]
 	if col, start := indentation(line, 0, 0); start == pos && col <= 3 && !s.quotedParagraph && startsCommand(text) {
-		if !s.inline.open() {
+		switch {
+		case s.inline.pending():
+			s.pending = append(s.pending, pendingLine{s.paragraphText.Len(), hit{n, line, pos}})
+		case s.inline.open.total == 0:
 			return hit{n, line, pos}, true
 		}
-		s.pending = append(s.pending, pendingLine{s.paragraphText.Len(), hit{n, line, pos}})
 	}
 	s.paragraphText.WriteString(text)
 	s.paragraphText.WriteByte('\n')
@@ -299,12 +291,12 @@ func (s *scanner) paragraphLine(line string, pos, n int) (hit, bool) {
 	return hit{}, false
 }
 
-// htmlTextLine reads a line of raw HTML that shows text.
-func (s *scanner) htmlTextLine(line string, at cursor, n int) (hit, bool) {
-	commented := s.htmlComment
-	s.htmlComment = scanComments(line[at.pos:], commented)
+// htmlLine reads a line of raw HTML, which shows text where a browser would.
+func (s *scanner) htmlLine(line string, at cursor, n int) (hit, bool) {
+	hidden := s.html.hiding()
+	s.html = scanRaw(line[at.pos:], s.html)
 	col, pos := indentation(line, 0, 0)
-	if !commented && len(s.quotes) == 0 && col <= 3 && startsCommand(line[pos:]) {
+	if !hidden && len(s.quotes) == 0 && col <= 3 && startsCommand(line[pos:]) {
 		return hit{n, line, pos}, true
 	}
 	return hit{}, false
@@ -329,23 +321,30 @@ func (s *scanner) closeUnmatched(matched int) {
 func (s *scanner) closeLeaf() {
 	switch s.leaf {
 	case paragraph:
-		if len(s.pending) > 0 && s.found == nil {
+		// Until a pending opener is known to close, the exact reading of the
+		// paragraph may differ from the line-by-line one.
+		leftOpen := s.inline.open.total > 0
+		if s.inline.pending() {
 			offsets := make([]int, len(s.pending))
 			for i, p := range s.pending {
 				offsets[i] = p.offset
 			}
-			if i := firstUncovered(s.paragraphText.String(), offsets); i >= 0 {
+			var i int
+			if i, leftOpen = firstUncovered(s.paragraphText.String(), offsets); i >= 0 && s.found == nil {
 				s.found = &s.pending[i].hit
 			}
+		}
+		if leftOpen {
+			s.swallowed = true
 		}
 		s.pending = nil
 		s.paragraphText.Reset()
 		s.inline = inlineState{}
-	case rawHTML, htmlText:
-		if s.htmlComment {
+	case htmlBlock:
+		if s.html.hiding() {
 			s.swallowed = true
 		}
-		s.htmlComment = false
+		s.html = rawState{}
 	}
 	s.leaf = noLeaf
 }
@@ -360,19 +359,6 @@ func (s *scanner) closesFence(line string, at cursor) bool {
 	}
 	n := runLength(line, pos, s.fenceChar)
 	return n >= s.fenceLen && strings.Trim(line[pos+n:], " \t") == ""
-}
-
-func (s *scanner) endsRawHTML(text string) bool {
-	if s.htmlEnd != rawHTMLTags {
-		return strings.Contains(text, s.htmlEnd)
-	}
-	lower := strings.ToLower(text)
-	for _, tag := range []string{"</pre>", "</script>", "</style>", "</textarea>"} {
-		if strings.Contains(lower, tag) {
-			return true
-		}
-	}
-	return false
 }
 
 // indentation returns the column and offset of the first character of line
@@ -533,76 +519,3 @@ func isSetextUnderline(text string) bool {
 	n := runLength(text, 0, c)
 	return strings.Trim(text[n:], " \t") == ""
 }
-
-// htmlBlockStart reports whether text starts an HTML block (CommonMark's
-// seven kinds), and which. Kind 7, any lone complete tag, cannot interrupt a
-// paragraph.
-func htmlBlockStart(text string, inParagraph bool) (leafKind, string, bool) {
-	if text == "" || text[0] != '<' {
-		return noLeaf, "", false
-	}
-	switch {
-	case strings.HasPrefix(text, "<!--"):
-		return rawHTML, "-->", true
-	case strings.HasPrefix(text, "<?"):
-		return rawHTML, "?>", true
-	case strings.HasPrefix(text, "<![CDATA["):
-		return rawHTML, "]]>", true
-	case len(text) > 2 && text[1] == '!' && isASCIILetter(text[2]):
-		return rawHTML, ">", true
-	}
-	name, after := tagName(text[1:])
-	if rawHTMLTagNames[strings.ToLower(name)] && (after == "" || isBlank(after[0]) || after[0] == '>') {
-		return rawHTML, rawHTMLTags, true
-	}
-	if strings.HasPrefix(text, "</") {
-		name, after = tagName(text[2:])
-	}
-	if blockTagNames[strings.ToLower(name)] &&
-		(after == "" || isBlank(after[0]) || after[0] == '>' || strings.HasPrefix(after, "/>")) {
-		return htmlText, "", true
-	}
-	// CommonMark's prose leaves <pre> and the like out of kind 7, but its
-	// reference implementations (cmark, which GitHub uses, and commonmark.js)
-	// take a lone "</pre>" or "<pre/>" as kind 7, and so does this.
-	if !inParagraph && loneTag.MatchString(text) {
-		return htmlText, "", true
-	}
-	return noLeaf, "", false
-}
-
-// tagName splits an HTML tag name off the start of s.
-func tagName(s string) (string, string) {
-	if s == "" || !isASCIILetter(s[0]) {
-		return "", s
-	}
-	n := 1
-	for n < len(s) && (isASCIILetter(s[n]) || '0' <= s[n] && s[n] <= '9' || s[n] == '-') {
-		n++
-	}
-	return s[:n], s[n:]
-}
-
-func isASCIILetter(c byte) bool { return 'a' <= lowerASCII(c) && lowerASCII(c) <= 'z' }
-
-// loneTag is a complete open or closing tag alone on its line, as
-// CommonMark's HTML blocks of kind 7 begin. Go's regexp runs in linear time.
-var loneTag = regexp.MustCompile(`^(?:<[A-Za-z][A-Za-z0-9-]*` +
-	`(?:[ \t]+[A-Za-z_:][A-Za-z0-9_.:-]*(?:[ \t]*=[ \t]*(?:[^ \t\r\n"'=<>` + "`" + `]+|'[^']*'|"[^"]*"))?)*` +
-	`[ \t]*/?>|</[A-Za-z][A-Za-z0-9-]*[ \t]*>)[ \t]*$`)
-
-var rawHTMLTagNames = map[string]bool{"pre": true, "script": true, "style": true, "textarea": true}
-
-// blockTagNames are the tags that start HTML blocks of kind 6 in CommonMark
-// 0.31.2.
-var blockTagNames = func() map[string]bool {
-	m := make(map[string]bool)
-	for _, name := range strings.Fields(`address article aside base basefont blockquote body caption
-		center col colgroup dd details dialog dir div dl dt fieldset figcaption figure footer form
-		frame frameset h1 h2 h3 h4 h5 h6 head header hr html iframe legend li link main menu
-		menuitem nav noframes ol optgroup option p param search section summary table tbody td
-		tfoot th thead title tr track ul`) {
-		m[name] = true
-	}
-	return m
-}()
