@@ -155,6 +155,7 @@ func TestRevertMatchesGit(t *testing.T) {
 	seeds := []int64{1, 2, 3}
 	var mu sync.Mutex
 	total := map[gitoracle.Outcome]int{}
+	totalMerged := 0
 	t.Run("seeds", func(t *testing.T) {
 		for _, seed := range seeds {
 			t.Run(fmt.Sprint(seed), func(t *testing.T) {
@@ -167,6 +168,7 @@ func TestRevertMatchesGit(t *testing.T) {
 				rng := rand.New(rand.NewSource(seed))
 				n := (*propertyCases + len(seeds) - 1) / len(seeds)
 				outcomes := map[gitoracle.Outcome]int{}
+				mergedClean := 0 // clean reverts that needed a line merge
 				for k := 0; k < n; k++ {
 					i := 1 + rng.Intn(len(h.Commits)-1)
 					j := i + rng.Intn(min(len(h.Commits)-i, 12))
@@ -177,14 +179,19 @@ func TestRevertMatchesGit(t *testing.T) {
 					if len(c.Parents) != 1 {
 						continue
 					}
-					outcome, _, _ := checkAgainstGit(t, h.Repo, c, h.Commits[j].SHA, seed)
+					reader := &countingReader{Reader: repoReader{h.Repo}}
+					outcome, _, _ := checkAgainstGitWith(t, h.Repo, reader, c, h.Commits[j].SHA, seed)
 					outcomes[outcome]++
+					if len(reader.blobs) > 0 && outcome == gitoracle.Clean {
+						mergedClean++
+					}
 				}
-				t.Logf("seed %d: %v", seed, outcomes)
+				t.Logf("seed %d: %v, %d clean line merges", seed, outcomes, mergedClean)
 				mu.Lock()
 				for o, n := range outcomes {
 					total[o] += n
 				}
+				totalMerged += mergedClean
 				mu.Unlock()
 			})
 		}
@@ -192,10 +199,16 @@ func TestRevertMatchesGit(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	// The histories must exercise every outcome, and clean reverts that
+	// merge lines, for the agreement above to mean something.
+	minimum := *propertyCases / 60
 	for _, o := range []gitoracle.Outcome{gitoracle.Clean, gitoracle.Conflict, gitoracle.NothingToCommit} {
-		if total[o] < 20 {
+		if total[o] < minimum {
 			t.Errorf("only %d cases where git's outcome is %v: the histories do not exercise it", total[o], o)
 		}
+	}
+	if totalMerged < minimum {
+		t.Errorf("only %d clean reverts needed a line merge", totalMerged)
 	}
 	t.Logf("outcomes: %v", total)
 }

@@ -197,8 +197,11 @@ func (g *generator) editText(p string) {
 		return
 	}
 	pos := g.rng.Intn(len(f.lines) + 1)
-	if g.rng.Intn(3) > 0 {
+	switch g.rng.Intn(3) {
+	case 0: // on or next to the last edit: overlapping or touching
 		pos = f.hot + g.rng.Intn(5) - 2
+	case 1: // a few lines away: merges cleanly
+		pos = f.hot + (3+g.rng.Intn(4))*(1-2*g.rng.Intn(2))
 	}
 	pos = max(0, min(pos, len(f.lines)))
 	n := 1 + g.rng.Intn(2)
