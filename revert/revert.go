@@ -1,6 +1,28 @@
 // Package revert computes the tree that `git revert` of one commit produces on
 // a later head, without a clone: it reads only the directories along the paths
 // the reverted commit changed, and reports a typed refusal where git would stop.
+//
+// A revert of C on H is git's three-way merge with C as the base, H as ours
+// and C's parent as theirs. Revert resolves each changed path as merge-ort
+// does and merges file contents line by line as git's xdiff does: histogram
+// diff (falling back to xdiff's Myers on highly repetitive regions), change
+// compaction, overlapping or touching hunks conflicting unless identical,
+// and the "zealous" narrowing of conflicts. The diff and merge are written
+// here rather than taken from a library because the result must be git's to
+// the byte and to the conflict: the Go diff libraries available (sergi/go-diff,
+// pmezard/go-difflib) implement other diff algorithms, whose hunks differ from
+// git's on repeated lines, and no Go diff3 library on the module proxy follows
+// git's merge rules. The implementation is checked against the git binary:
+// the diff against `git diff`, the merge against `git merge-file`, and whole
+// reverts against `git revert` on generated histories.
+//
+// Known differences from git, all in the direction of refusing: renames are
+// not followed (a file the branch renamed since C reads as deleted, giving a
+// modify/delete conflict where git would merge into the new name), and
+// .gitattributes merge drivers and end-of-line conversions are ignored. One
+// case goes the other way: where the branch renamed a whole directory from
+// which the revert restores a file, git reports a "file location" conflict
+// while Revert restores the file at its old path.
 package revert
 
 import (
