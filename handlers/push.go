@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -120,26 +121,33 @@ func yamlCommits(commits []*github.HeadCommit) []yamlCommit {
 }
 
 // markReleases reads each commit's diff, and puts a check run on every
-// release that has none yet. It returns how many releases it found.
+// release that has none yet. It returns how many releases it found, and the
+// errors of the commits it could not finish.
+//
+// One commit's failure does not cancel the others: a check run whose
+// creation was already sent may still be made by GitHub after the app
+// stopped waiting, and the redelivery of the push would then find no check
+// run yet and create a second one. Every request is finished before the
+// delivery is answered.
 func (h *Push) markReleases(ctx context.Context, repo *githubapi.Repo, shas []string, detection release.Options, branch string) (int, error) {
 	found := make([]bool, len(shas))
-	g, gctx := errgroup.WithContext(ctx)
+	errs := make([]error, len(shas))
+	var g errgroup.Group
 	g.SetLimit(h.concurrency())
 	for i, sha := range shas {
 		g.Go(func() error {
-			marked, err := markRelease(gctx, h.Base, repo, sha, detection, branch, false)
-			found[i] = marked
-			return err
+			found[i], errs[i] = markRelease(ctx, h.Base, repo, sha, detection, branch, false)
+			return nil
 		})
 	}
-	err := g.Wait()
+	_ = g.Wait() // the errors are in errs
 	n := 0
 	for _, f := range found {
 		if f {
 			n++
 		}
 	}
-	return n, err
+	return n, errors.Join(errs...)
 }
 
 // markRelease puts the check run on sha when it is a release, and reports
