@@ -79,10 +79,14 @@ func FuzzParse(f *testing.F) {
 		if !strings.Contains(body, cmd.Raw) {
 			t.Fatalf("Raw %q is not in the body", cmd.Raw)
 		}
-		// After a blank line and a quote, the line continues the quote.
-		quoted := body[:starts[i]] + "\n> quoted text\n" + body[starts[i]:]
-		if got, found := Parse(quoted); found && got.Line <= cmd.Line+2 {
-			t.Fatalf("line %d is a command after a quote: %+v", cmd.Line+2, got)
+		// After a blank line and a quote, the line continues the quote
+		// (unless raw HTML before it, which blank lines may not end, holds
+		// both).
+		if !strings.Contains(body[:starts[i]], "<") {
+			quoted := body[:starts[i]] + "\n> quoted text\n" + body[starts[i]:]
+			if got, found := Parse(quoted); found && got.Line <= cmd.Line+2 {
+				t.Fatalf("line %d is a command after a quote: %+v", cmd.Line+2, got)
+			}
 		}
 		checkFields(t, cmd)
 

@@ -6,44 +6,89 @@ import (
 )
 
 // rawState is what raw HTML read so far leaves open, as a browser reads it:
-// a comment ("<!--" to "-->"), a bogus comment ("<?" or "<!" to ">"), and
-// elements that hide text.
+// a comment ("<!--" to "-->"), a bogus comment ("<?", "<!" or "</" and no
+// name, to ">"), a tag not yet ended by its ">" (whose inside is not text),
+// and elements that hide text.
 type rawState struct {
 	closer string // ends an open comment or bogus comment
+	tag    *tagReader
 	open   elements
 }
 
-func (st rawState) hiding() bool { return st.closer != "" || st.open.total > 0 }
+// tagReader follows a start or end tag up to the ">" that ends it, which
+// does not count inside a quoted attribute value.
+type tagReader struct {
+	element int  // index in hidingTags, or -1
+	closing bool // an end tag
+	quote   byte // the quote of the attribute value being read, or 0
+	equals  bool // the last character (not a blank) was "=": a quote opens a value
+}
+
+func (st rawState) hiding() bool { return st.closer != "" || st.tag != nil || st.open.total > 0 }
 
 // scanRaw reads one more line of raw HTML.
 func scanRaw(text string, st rawState) rawState {
 	for i := 0; i < len(text); {
-		if st.closer != "" {
+		switch {
+		case st.closer != "":
 			j := strings.Index(text[i:], st.closer)
 			if j < 0 {
 				return st
 			}
 			i, st.closer = i+j+len(st.closer), ""
-			continue
-		}
-		j := strings.IndexByte(text[i:], '<')
-		if j < 0 {
-			return st
-		}
-		i += j
-		switch {
-		case strings.HasPrefix(text[i:], "<!--"):
-			// From the second dash, so that "<!-->" and "<!--->" close at
-			// once, as HTML has it.
-			i, st.closer = i+2, "-->"
-		case strings.HasPrefix(text[i:], "<!"), strings.HasPrefix(text[i:], "<?"):
-			i, st.closer = i+2, ">"
+		case st.tag != nil:
+			i = st.readTag(text, i)
 		default:
-			st.open.tag(text[i:])
-			i++
+			j := strings.IndexByte(text[i:], '<')
+			if j < 0 {
+				return st
+			}
+			i += j
+			rest := text[i:]
+			switch {
+			case strings.HasPrefix(rest, "<!--"):
+				// From the second dash, so that "<!-->" and "<!--->" close
+				// at once, as HTML has it.
+				i, st.closer = i+2, "-->"
+			case strings.HasPrefix(rest, "<!"), strings.HasPrefix(rest, "<?"),
+				strings.HasPrefix(rest, "</") && (len(rest) == 2 || !isASCIILetter(rest[2])):
+				i, st.closer = i+2, ">"
+			case len(rest) > 1 && isASCIILetter(rest[1]), strings.HasPrefix(rest, "</"):
+				element, closing, _ := tagAt(rest)
+				st.tag = &tagReader{element: element, closing: closing}
+				i++
+			default:
+				i++
+			}
 		}
 	}
 	return st
+}
+
+// readTag reads text[i:] inside a tag, and returns where it stopped: after
+// the tag's ">", or at the end of text.
+func (st *rawState) readTag(text string, i int) int {
+	t := st.tag
+	for ; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case t.quote != 0:
+			if c == t.quote {
+				t.quote = 0
+			}
+			continue
+		case (c == '"' || c == '\'') && t.equals:
+			t.quote = c
+		case c == '>':
+			st.open.apply(t.element, t.closing)
+			st.tag = nil
+			return i + 1
+		}
+		if !isBlank(c) {
+			t.equals = c == '='
+		}
+	}
+	return i
 }
 
 // hidingTags are the elements whose text is code, a quote or not shown at
@@ -61,32 +106,61 @@ var hidingTagIndex = func() map[string]int {
 	return m
 }()
 
-// elements counts the open elements of each hiding kind: a closing tag
-// closes only its own kind.
+// tagAt reads the name of the start or end tag that s starts with, and
+// returns its index in hidingTags (-1 if it is not one), whether it is an
+// end tag, and whether s starts with a tag name at all.
+func tagAt(s string) (int, bool, bool) {
+	closing := strings.HasPrefix(s, "</")
+	name, _ := tagName(s[1:])
+	if closing {
+		name, _ = tagName(s[2:])
+	}
+	if name == "" {
+		return -1, false, false
+	}
+	if k, ok := hidingTagIndex[strings.ToLower(name)]; ok {
+		return k, closing, true
+	}
+	return -1, closing, true
+}
+
+// elements counts the open elements of each hiding kind: an end tag closes
+// only its own kind.
 type elements struct {
 	open  [len(hidingTags)]int
 	total int
 }
 
-// tag reads the tag that s may start with.
-func (e *elements) tag(s string) {
-	closing := strings.HasPrefix(s, "</")
-	name, after := tagName(s[1:])
-	if closing {
-		name, after = tagName(s[2:])
-	}
-	k, ok := hidingTagIndex[strings.ToLower(name)]
-	if !ok || (after != "" && !isBlank(after[0]) && after[0] != '>' && after[0] != '/') {
-		return
-	}
+// apply counts a start or end tag of hidingTags[element] (none if -1).
+func (e *elements) apply(element int, closing bool) {
 	switch {
+	case element < 0:
 	case !closing:
-		e.open[k]++
+		e.open[element]++
 		e.total++
-	case e.open[k] > 0:
-		e.open[k]--
+	case e.open[element] > 0:
+		e.open[element]--
 		e.total--
 	}
+}
+
+// inlineTag matches a start or end tag as CommonMark passes it through as
+// raw HTML inside a paragraph; anything else starting with "<" is text.
+var inlineTag = regexp.MustCompile(`^(?:<[A-Za-z][A-Za-z0-9-]*` +
+	`(?:\s+[A-Za-z_:][A-Za-z0-9_.:-]*(?:\s*=\s*(?:[^\s"'=<>` + "`" + `]+|'[^']*'|"[^"]*"))?)*` +
+	`\s*/?>|</[A-Za-z][A-Za-z0-9-]*\s*>)`)
+
+// maxInlineTag bounds how far a tag is looked for, so that many "<" cannot
+// each send the regular expression far ahead; no real tag is this long.
+const maxInlineTag = 4096
+
+// inlineTagLen returns the length of the CommonMark tag that s starts with,
+// or 0.
+func inlineTagLen(s string) int {
+	if m := inlineTag.FindStringIndex(s[:min(len(s), maxInlineTag)]); m != nil {
+		return m[1]
+	}
+	return 0
 }
 
 // rawHTMLTags stands for the end of an HTML block that starts with <pre>,

@@ -2,72 +2,14 @@ package command
 
 import "strings"
 
-// Inside a paragraph, text is hidden by code spans and by inline raw HTML:
-// comments, processing instructions, declarations and CDATA sections, and
-// elements that show code or quotes (see hidingTags). CommonMark reads code
-// spans and raw HTML leftmost first; a code span is closed by a run of
-// exactly as many backticks, raw HTML by its end marker, both within the
-// paragraph, and an opener left unclosed is plain text after all.
-
-// inlineState is what the paragraph read so far leaves open.
-type inlineState struct {
-	// closer ends an open comment, processing instruction, declaration or
-	// CDATA section.
-	closer string
-	// ticks is the length of the backtick run that opened an open code span.
-	ticks int
-	// open counts the elements that hide text.
-	open elements
-}
-
-// pending reports an opener whose closer may or may not come later in the
-// paragraph.
-func (st inlineState) pending() bool { return st.closer != "" || st.ticks > 0 }
-
-// scanInline reads one more line of a paragraph, taking every opener as
-// closed later: until the paragraph ends it is not known whether it is.
-func scanInline(text string, st inlineState) inlineState {
-	for i := 0; i < len(text); {
-		switch {
-		case st.closer != "":
-			j := strings.Index(text[i:], st.closer)
-			if j < 0 {
-				return st
-			}
-			i, st.closer = i+j+len(st.closer), ""
-		case st.ticks > 0:
-			j := strings.IndexByte(text[i:], '`')
-			if j < 0 {
-				return st
-			}
-			n := runLength(text, i+j, '`')
-			if i = i + j + n; n == st.ticks {
-				st.ticks = 0
-			}
-		default:
-			j := strings.IndexAny(text[i:], "\\`<")
-			if j < 0 {
-				return st
-			}
-			i += j
-			switch {
-			case text[i] == '\\' && i+1 < len(text) && isASCIIPunct(text[i+1]):
-				i += 2
-			case text[i] == '`':
-				st.ticks = runLength(text, i, '`')
-				i += st.ticks
-			default:
-				if closer, skip := inlineHTMLOpener(text[i:]); closer != "" {
-					i, st.closer = i+skip, closer
-				} else {
-					st.open.tag(text[i:])
-					i++
-				}
-			}
-		}
-	}
-	return st
-}
+// Inside a paragraph or heading, text is hidden by code spans and by inline
+// raw HTML: comments, processing instructions, declarations and CDATA
+// sections, and elements that show code or quotes (see hidingTags).
+// CommonMark reads code spans and raw HTML leftmost first; a code span is
+// closed by a run of exactly as many backticks and raw HTML by its end
+// marker, both within the paragraph, and an opener left unclosed is plain
+// text after all. So whether a line is covered is known only when its
+// paragraph ends.
 
 // inlineHTMLOpener returns the end marker of the comment, processing
 // instruction, declaration or CDATA section that s starts with, and how far
@@ -158,9 +100,15 @@ func firstUncovered(text string, offsets []int) (int, bool) {
 		default:
 			closer, skip := inlineHTMLOpener(text[j:])
 			if closer == "" {
-				open.tag(text[j:])
-				i = j + 1
-				continue
+				n := inlineTagLen(text[j:])
+				if n == 0 {
+					i = j + 1 // "<" as text
+					continue
+				}
+				element, closing, _ := tagAt(text[j:])
+				open.apply(element, closing)
+				end = j + n
+				break
 			}
 			from := j + skip
 			if m, ok := missing[closer]; !ok || from < m {
@@ -173,6 +121,35 @@ func firstUncovered(text string, offsets []int) (int, bool) {
 			if end < 0 {
 				i = j + 1
 				continue
+			}
+			if closer == "?>" || closer == "]]>" {
+				// A browser ends these at their first ">" and reads the rest
+				// of the raw HTML as HTML: tags count, and text shows.
+				shown := from + strings.IndexByte(text[from:end], '>') + 1
+				if rest := text[shown:end]; !strings.Contains(rest, "<!") && !strings.Contains(rest, "<?") {
+					for next < len(offsets) && offsets[next] < shown {
+						next++ // covered
+					}
+					for p := shown; p < end; {
+						tag := end
+						if k := strings.IndexByte(text[p:end], '<'); k >= 0 {
+							tag = p + k
+						}
+						for ; next < len(offsets) && offsets[next] < tag; next++ {
+							if open.total == 0 {
+								return next, false
+							}
+						}
+						if tag < end {
+							if element, closing, ok := tagAt(text[tag:]); ok {
+								open.apply(element, closing)
+							}
+						}
+						p = tag + 1
+					}
+					i = end
+					continue
+				}
 			}
 		}
 		for next < len(offsets) && offsets[next] < end {

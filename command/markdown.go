@@ -73,13 +73,10 @@ type scanner struct {
 
 	// quotedParagraph is an open paragraph inside a block quote.
 	quotedParagraph bool
-	// inline is a code span or HTML comment that the open paragraph has
-	// opened and not yet closed.
-	inline inlineState
 	// paragraphText is the open paragraph so far, one line after another.
 	paragraphText strings.Builder
-	// pending are command lines of the open paragraph that a code span or
-	// comment may cover: whether one does is known when the paragraph ends.
+	// pending are the command lines of the open paragraph: whether a code
+	// span or raw HTML covers one is known when the paragraph ends.
 	pending []pendingLine
 	// found is a command line found when its paragraph ended.
 	found *hit
@@ -92,8 +89,7 @@ type hit struct {
 	at     int    // offset of "/rollback" in line
 }
 
-// pendingLine is a command line of a paragraph whose visibility depends on
-// how the paragraph's code spans and comments resolve.
+// pendingLine is a command line of the open paragraph.
 type pendingLine struct {
 	offset int // in paragraphText
 	hit    hit
@@ -105,9 +101,9 @@ type pendingLine struct {
 type cursor struct{ pos, col int }
 
 // next reads line number n (without its line ending) and returns it if it
-// is a command line. A command line that a code span or comment might hide
-// is held until its paragraph ends; it is then in found, which comes before
-// whatever next returns.
+// is a command line in raw HTML. A command line in a paragraph is held until
+// the paragraph ends; it is then in found, which comes before whatever next
+// returns.
 func (s *scanner) next(line string, n int) (hit, bool) {
 	if s.swallowed {
 		return hit{}, false
@@ -178,6 +174,10 @@ func (s *scanner) next(line string, n int) (hit, bool) {
 		}
 		if isATXHeading(text) {
 			start()
+			// A heading's text is inline content, like a paragraph's.
+			if _, leftOpen := firstUncovered(text, nil); leftOpen {
+				s.swallowed = true
+			}
 			return hit{}, false
 		}
 		if c, n, ok := fenceOpening(text); ok {
@@ -273,21 +273,15 @@ func (s *scanner) matchContainers(line string, at *cursor) int {
 	return len(s.containers)
 }
 
-// paragraphLine adds the text at line[pos] to the open paragraph, and
-// returns the line if it is a command line that nothing can cover.
+// paragraphLine adds the text at line[pos] to the open paragraph, and holds
+// the line if it is a command line.
 func (s *scanner) paragraphLine(line string, pos, n int) (hit, bool) {
 	text := line[pos:]
 	if col, start := indentation(line, 0, 0); start == pos && col <= 3 && !s.quotedParagraph && startsCommand(text) {
-		switch {
-		case s.inline.pending():
-			s.pending = append(s.pending, pendingLine{s.paragraphText.Len(), hit{n, line, pos}})
-		case s.inline.open.total == 0:
-			return hit{n, line, pos}, true
-		}
+		s.pending = append(s.pending, pendingLine{s.paragraphText.Len(), hit{n, line, pos}})
 	}
 	s.paragraphText.WriteString(text)
 	s.paragraphText.WriteByte('\n')
-	s.inline = scanInline(text, s.inline)
 	return hit{}, false
 }
 
@@ -321,25 +315,19 @@ func (s *scanner) closeUnmatched(matched int) {
 func (s *scanner) closeLeaf() {
 	switch s.leaf {
 	case paragraph:
-		// Until a pending opener is known to close, the exact reading of the
-		// paragraph may differ from the line-by-line one.
-		leftOpen := s.inline.open.total > 0
-		if s.inline.pending() {
-			offsets := make([]int, len(s.pending))
-			for i, p := range s.pending {
-				offsets[i] = p.offset
-			}
-			var i int
-			if i, leftOpen = firstUncovered(s.paragraphText.String(), offsets); i >= 0 && s.found == nil {
-				s.found = &s.pending[i].hit
-			}
+		offsets := make([]int, len(s.pending))
+		for i, p := range s.pending {
+			offsets[i] = p.offset
+		}
+		i, leftOpen := firstUncovered(s.paragraphText.String(), offsets)
+		if i >= 0 && s.found == nil {
+			s.found = &s.pending[i].hit
 		}
 		if leftOpen {
 			s.swallowed = true
 		}
 		s.pending = nil
 		s.paragraphText.Reset()
-		s.inline = inlineState{}
 	case htmlBlock:
 		if s.html.hiding() {
 			s.swallowed = true
