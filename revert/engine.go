@@ -43,8 +43,10 @@ const binaryProbeSize = 8000
 // each group sorted by path, so that a file can replace a directory (and the
 // reverse) when the changes are applied in order.
 //
-// Renames are not detected: where git would follow a file the branch has
-// renamed since, the engine reports a modify/delete conflict instead.
+// Renames are not detected, as that needs the whole trees: where git would
+// follow a file the branch renamed since, the engine reports a conflict, and
+// where the branch removed a file or folder that git may see as renamed, it
+// refuses (see ConflictKind.Conservative).
 func Revert(ctx context.Context, r Reader, req Request) (*Result, error) {
 	switch len(req.Parents) {
 	case 1:
@@ -244,6 +246,10 @@ func (e *engine) resolve(p string) (*pathState, error) {
 	}
 	b, o, t := st.base, st.ours, st.their
 	switch {
+	case b.Exists() && !o.Exists() && !t.Exists():
+		// Deleted on both sides as far as this path shows; but git pairs
+		// a file the branch renamed with its new name and then conflicts.
+		st.conflict = &FileConflict{Path: p, Kind: ConflictRenameDelete}
 	case o == t:
 		st.result = o
 	case o == b:
@@ -421,7 +427,8 @@ func (e *engine) checkFileDirectory(ctx context.Context) error {
 		en := e.entry(head, q)
 		return en.Exists() && en.Mode != modeTree
 	}
-	var needHeadDirs []dirKey
+	var needHeadDirs, baseDirs []dirKey
+	var restored []*pathState // files the revert restores, with baseDirs
 	for _, p := range e.order {
 		st := e.paths[p]
 		if st.conflict != nil || !st.result.Exists() {
@@ -433,15 +440,29 @@ func (e *engine) checkFileDirectory(ctx context.Context) error {
 				break
 			}
 		}
+		if st.conflict == nil && !st.base.Exists() && !st.ours.Exists() {
+			if top := e.highestMissingDir(p); top != "" {
+				restored = append(restored, st)
+				baseDirs = append(baseDirs, dirKey{commit: e.req.Commit, dir: top})
+			}
+		}
 		if st.conflict == nil && st.headIsTree {
 			needHeadDirs = append(needHeadDirs, dirKey{commit: head, dir: p})
 		}
 	}
-	if len(needHeadDirs) == 0 {
+	if len(needHeadDirs)+len(baseDirs) == 0 {
 		return nil
 	}
-	if err := e.dirs.fetch(ctx, needHeadDirs); err != nil {
+	if err := e.dirs.fetch(ctx, append(append([]dirKey{}, needHeadDirs...), baseDirs...)); err != nil {
 		return err
+	}
+	// A file restored into a folder the head lacks: if the folder existed
+	// in the reverted commit, the branch removed it, and git's directory
+	// rename detection would move the file if the branch renamed it.
+	for i, st := range restored {
+		if len(e.dirs.get(baseDirs[i].commit, baseDirs[i].dir)) > 0 {
+			st.conflict = &FileConflict{Path: st.path, Kind: ConflictFileLocation}
+		}
 	}
 	for _, k := range needHeadDirs {
 		remains, err := e.headDirRemains(ctx, k.dir)
@@ -481,6 +502,17 @@ func (e *engine) headDirRemains(ctx context.Context, dir string) (bool, error) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// highestMissingDir returns the highest folder holding p that the head
+// lacks, or "" when the head has p's folder. readTrees listed the head's
+// folders above a missing one up to one that exists.
+func (e *engine) highestMissingDir(p string) string {
+	top := ""
+	for d := parentDir(p); d != "" && len(e.dirs.get(e.req.Head, d)) == 0; d = parentDir(d) {
+		top = d
+	}
+	return top
 }
 
 func (e *engine) isAncestorOfChange(dir string) bool {

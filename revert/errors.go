@@ -28,7 +28,24 @@ const (
 	ConflictBinary ConflictKind = "binary"
 	// ConflictSymlink: both sides changed a symlink's target differently.
 	ConflictSymlink ConflictKind = "symlink"
+	// ConflictRenameDelete: the revert deletes a file that the branch has
+	// already removed. git reports a rename/delete conflict when the branch
+	// renamed the file and succeeds when it deleted it; telling the two
+	// apart needs the whole trees, so the engine refuses both.
+	ConflictRenameDelete ConflictKind = "rename/delete"
+	// ConflictFileLocation: the revert restores a file into a folder the
+	// branch has removed. git reports a file location conflict when the
+	// branch renamed the folder and succeeds when it deleted it; the engine
+	// refuses both, as for ConflictRenameDelete.
+	ConflictFileLocation ConflictKind = "file location"
 )
+
+// Conservative reports whether the kind is one where git may succeed: the
+// engine refuses because it cannot see whether the branch renamed or
+// deleted a file or folder.
+func (k ConflictKind) Conservative() bool {
+	return k == ConflictRenameDelete || k == ConflictFileLocation
+}
 
 // LineRange is a run of lines of one version of a file.
 type LineRange struct {

@@ -17,12 +17,13 @@
 // reverts against `git revert` on generated histories.
 //
 // Known differences from git, all in the direction of refusing: renames are
-// not followed (a file the branch renamed since C reads as deleted, giving a
-// modify/delete conflict where git would merge into the new name), and
-// .gitattributes merge drivers and end-of-line conversions are ignored. One
-// case goes the other way: where the branch renamed a whole directory from
-// which the revert restores a file, git reports a "file location" conflict
-// while Revert restores the file at its old path.
+// not followed, since seeing them needs the whole trees. A file the branch
+// renamed since C reads as deleted, giving a modify/delete conflict where
+// git would merge into the new name; and where the branch removed a file the
+// revert deletes, or a folder the revert restores a file into, the engine
+// refuses (ConflictRenameDelete, ConflictFileLocation) because git conflicts
+// if the branch renamed it, though it succeeds if the branch deleted it.
+// .gitattributes merge drivers and end-of-line conversions are ignored.
 package revert
 
 import (

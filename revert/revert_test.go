@@ -68,6 +68,7 @@ func TestRevertCases(t *testing.T) {
 		scenario
 		want     gitoracle.Outcome
 		conflict ConflictKind      // with want == Conflict
+		refuse   ConflictKind      // the engine refuses, conservatively, where git succeeds
 		changes  map[string]string // with want == Clean: path -> "delete", "mode sha", or "mode content:<text>"
 	}{
 		"modification on an unchanged head": {
@@ -165,8 +166,42 @@ func TestRevertCases(t *testing.T) {
 				commit: files{"app.yaml": text(lines5), "other.yaml": text("x\n")},
 				head:   []files{{"app.yaml": nil}},
 			},
-			want:    gitoracle.Clean,
-			changes: map[string]string{"other.yaml": "delete"},
+			want:   gitoracle.Clean,
+			refuse: ConflictRenameDelete,
+		},
+		"head renamed the added file": {
+			scenario: scenario{
+				commit: files{"app.yaml": text(lines5)},
+				head:   []files{{"app.yaml": nil, "renamed.yaml": text(lines5)}},
+			},
+			want:     gitoracle.Conflict,
+			conflict: ConflictRenameDelete,
+		},
+		"head renamed the folder of the restored file": {
+			scenario: scenario{
+				parent: files{"apps/a.yaml": text(lines5), "apps/b.yaml": text("six\nseven\neight\n"), "apps/gone.yaml": text("x\ny\nz\n")},
+				commit: files{"apps/gone.yaml": nil},
+				head:   []files{{"apps/a.yaml": nil, "apps/b.yaml": nil, "moved/a.yaml": text(lines5), "moved/b.yaml": text("six\nseven\neight\n")}},
+			},
+			want:     gitoracle.Conflict,
+			conflict: ConflictFileLocation,
+		},
+		"head deleted the folder of the restored file": {
+			scenario: scenario{
+				parent: files{"apps/a.yaml": text(lines5), "apps/gone.yaml": text("x\ny\nz\n")},
+				commit: files{"apps/gone.yaml": nil},
+				head:   []files{{"apps/a.yaml": nil}},
+			},
+			want:   gitoracle.Clean,
+			refuse: ConflictFileLocation,
+		},
+		"restored file whose folder the commit emptied": {
+			scenario: scenario{
+				parent: files{"apps/gone.yaml": text("x\ny\nz\n")},
+				commit: files{"apps/gone.yaml": nil},
+				head:   []files{{"other.yaml": text("o\n")}},
+			},
+			want: gitoracle.Clean,
 		},
 		"head re-created the deleted file differently": {
 			scenario: scenario{
@@ -358,8 +393,13 @@ func TestRevertCases(t *testing.T) {
 			if outcome != c.want {
 				t.Fatalf("git's outcome is %v, the case expects %v (engine: %+v, %v)", outcome, c.want, res, err)
 			}
-			switch c.want {
-			case gitoracle.Conflict:
+			switch {
+			case c.refuse != "":
+				var ce *ConflictError
+				if !errors.As(err, &ce) || len(ce.Files) != 1 || ce.Files[0].Kind != c.refuse {
+					t.Fatalf("want a %s refusal, got %+v, %v", c.refuse, res, err)
+				}
+			case c.want == gitoracle.Conflict:
 				var ce *ConflictError
 				if !errors.As(err, &ce) {
 					t.Fatalf("want a conflict, got %v", err)
@@ -371,7 +411,7 @@ func TestRevertCases(t *testing.T) {
 				if len(kinds) != 1 || kinds[0] != c.conflict {
 					t.Fatalf("conflict kinds %v, want [%s]", kinds, c.conflict)
 				}
-			case gitoracle.Clean:
+			case c.want == gitoracle.Clean:
 				if c.changes != nil {
 					checkChanges(t, res.Changes, c.changes)
 				}
