@@ -8,6 +8,8 @@ import (
 	"github.com/google/go-github/v57/github"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
+
+	"github.com/fluxrollback/flux-rollback/githubapi"
 )
 
 // CheckSuite recreates the Rollback check run when someone re-runs all
@@ -33,5 +35,36 @@ func (h *CheckSuite) Handle(ctx context.Context, eventType, deliveryID string, p
 		logger.Debug().Str(LogKeyAction, event.GetAction()).Msg("ignoring check_suite event")
 		return nil
 	}
-	return rerunCheck(ctx, h.Base, event.GetInstallation().GetID(), event.GetRepo(), suite.GetHeadSHA())
+	return recheck(ctx, h.Base, event.GetInstallation().GetID(), event.GetRepo(), suite.GetHeadSHA(), suite.GetHeadBranch())
+}
+
+// recheck examines sha again and creates a fresh check run on it when it is
+// a release, worded for headBranch when that branch is watched (a release
+// pushed to staging is rolled back on staging) and for the default branch
+// otherwise.
+func recheck(ctx context.Context, base *Base, installationID int64, r *github.Repository, sha, headBranch string) error {
+	ctx, logger := withKeys(ctx, sha, "")
+	client, err := base.NewInstallationClient(installationID)
+	if err != nil {
+		return fmt.Errorf("create installation client: %w", err)
+	}
+	owner, name, defaultBranch := r.GetOwner().GetLogin(), r.GetName(), r.GetDefaultBranch()
+	repo := githubapi.NewRepo(client, owner, name)
+	cfg, err := base.loadConfig(ctx, client, owner, name, defaultBranch)
+	if err != nil {
+		return err
+	}
+	if cfg.broken() {
+		return base.reportBrokenConfig(ctx, repo, sha, cfg)
+	}
+	if !cfg.enabled() {
+		logger.Debug().Msg("flux-rollback is disabled for this repository")
+		return nil
+	}
+	branch := defaultBranch
+	if headBranch != "" && cfg.watches(headBranch, defaultBranch) {
+		branch = headBranch
+	}
+	_, err = markRelease(ctx, base, repo, sha, cfg.detection, branch, true)
+	return err
 }
