@@ -500,7 +500,7 @@ func TestReadsStayOnChangedPaths(t *testing.T) {
 		head: []files{{"apps/web/deploy.yaml": text("one\nTWO\nthree\nfour\nFIVE\n")}},
 	}.build(t)
 	reader := &countingReader{Reader: repoReader{repo}}
-	outcome, res, err := checkAgainstGitWith(t, repo, reader, commit, head, 0)
+	outcome, res, err := checkAgainstGitWith(t, repo, reader, commit, head, 0, repo.Revert)
 	if outcome != gitoracle.Clean || err != nil {
 		t.Fatalf("outcome %v, error %v", outcome, err)
 	}
@@ -546,7 +546,7 @@ func TestNoBlobReadsWithoutMerges(t *testing.T) {
 		head:   []files{{"unrelated.yaml": text("u\n")}},
 	}.build(t)
 	reader := &countingReader{Reader: repoReader{repo}}
-	outcome, _, err := checkAgainstGitWith(t, repo, reader, commit, head, 0)
+	outcome, _, err := checkAgainstGitWith(t, repo, reader, commit, head, 0, repo.Revert)
 	if outcome != gitoracle.Clean || err != nil {
 		t.Fatalf("outcome %v, error %v", outcome, err)
 	}

@@ -3,6 +3,7 @@ package gitoracle
 import (
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -154,4 +155,41 @@ func TestApplyTree(t *testing.T) {
 			t.Errorf("%s: error %v, want a clash", name, err)
 		}
 	}
+}
+
+// TestMergeRevertAgreesWithRevert checks the fast oracle against git revert
+// itself on a generated history.
+func TestMergeRevertAgreesWithRevert(t *testing.T) {
+	h, err := Generate(filepath.Join(t.TempDir(), "repo"), Options{Seed: 11, Commits: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	outcomes := map[Outcome]int{}
+	for i := 1; i < len(h.Commits); i++ {
+		for _, j := range []int{i, i + 1, i + 3, i + 8, len(h.Commits) - 1} {
+			if j >= len(h.Commits) {
+				continue
+			}
+			c, head := h.Commits[i].SHA, h.Commits[j].SHA
+			slow, err := h.Revert(c, head)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fast, err := h.MergeRevert(c, head)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sort.Strings(slow.Unmerged)
+			sort.Strings(fast.Unmerged)
+			if slow.Outcome != fast.Outcome || slow.Tree != fast.Tree || !reflect.DeepEqual(slow.Unmerged, fast.Unmerged) {
+				t.Fatalf("revert %s on %s: git revert %+v, merge-tree %+v", c, head, slow, fast)
+			}
+			outcomes[slow.Outcome]++
+		}
+	}
+	if outcomes[Clean] == 0 || outcomes[Conflict] == 0 || outcomes[NothingToCommit] == 0 {
+		t.Fatalf("outcomes %v do not cover all three", outcomes)
+	}
+	t.Logf("outcomes: %v", outcomes)
 }

@@ -42,7 +42,8 @@ type Repo struct {
 	workGitDir string // its administrative directory, holding its index
 	workDir    bool   // work holds leftovers of a conflicted revert
 
-	trees sync.Map // commit SHA -> tree SHA, from Log
+	trees   sync.Map // commit SHA -> tree SHA, from Log
+	commits sync.Map // commit SHA -> Commit, from Log
 
 	store *filesystem.Storage // writes the trees ApplyTree builds; under workMu
 }
@@ -182,6 +183,9 @@ func (r *Repo) Log(rev string) ([]Commit, error) {
 
 // CommitInfo describes one commit.
 func (r *Repo) CommitInfo(rev string) (Commit, error) {
+	if c, ok := r.commits.Load(rev); ok {
+		return c.(Commit), nil
+	}
 	commits, err := r.log("-1", rev)
 	if err != nil {
 		return Commit{}, err
@@ -213,6 +217,7 @@ func (r *Repo) log(args ...string) ([]Commit, error) {
 		}
 		commits = append(commits, c)
 		r.trees.Store(c.SHA, c.Tree)
+		r.commits.Store(c.SHA, c)
 	}
 	return commits, nil
 }

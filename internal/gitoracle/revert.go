@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/index"
+	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // Outcome is how `git revert` ended.
@@ -151,4 +153,85 @@ func (r *Repo) readWorkIndex() (tree string, unmerged []string, err error) {
 		tree, err = r.writeObject(plumbing.TreeObject, nil)
 	}
 	return tree, nil, err
+}
+
+// MergeRevert answers what Revert answers, faster: it runs the merge that
+// git revert runs (base C, ours H, theirs C's parent, all with merge-ort)
+// through `git merge-tree --write-tree`, one process per call and no work
+// tree. git 2.39's merge-tree has no --merge-base option, so two commits
+// are made in process whose only merge base is a parentless commit of C's
+// tree. Unmerged lists the conflicted paths; Output is empty.
+func (r *Repo) MergeRevert(commit, head string) (RevertResult, error) {
+	c, err := r.CommitInfo(commit)
+	if err != nil {
+		return RevertResult{}, err
+	}
+	if len(c.Parents) != 1 {
+		return RevertResult{}, fmt.Errorf("revert %s: %d parents", commit, len(c.Parents))
+	}
+	headTree, err := r.TreeOf(head)
+	if err != nil {
+		return RevertResult{}, err
+	}
+	parentTree, err := r.TreeOf(c.Parents[0])
+	if err != nil {
+		return RevertResult{}, err
+	}
+	r.workMu.Lock()
+	r.openStore()
+	base, err := r.writeCommit(c.Tree, "")
+	var ours, theirs string
+	if err == nil {
+		ours, err = r.writeCommit(headTree, base)
+	}
+	if err == nil {
+		theirs, err = r.writeCommit(parentTree, base)
+	}
+	r.workMu.Unlock()
+	if err != nil {
+		return RevertResult{}, fmt.Errorf("write merge commits: %w", err)
+	}
+
+	out, err := r.Git(nil, "merge-tree", "--write-tree", "--name-only", "-z", "--no-messages", ours, theirs)
+	var gerr *GitError
+	conflicted := errors.As(err, &gerr) && gerr.ExitCode == 1
+	if err != nil && !conflicted {
+		return RevertResult{}, fmt.Errorf("merge for revert %s on %s: %w", commit, head, err)
+	}
+	fields := strings.Split(strings.TrimRight(string(out), "\x00"), "\x00")
+	if conflicted {
+		res := RevertResult{Outcome: Conflict}
+		seen := make(map[string]bool)
+		for _, p := range fields[1:] {
+			if p != "" && !seen[p] {
+				seen[p] = true
+				res.Unmerged = append(res.Unmerged, p)
+			}
+		}
+		return res, nil
+	}
+	res := RevertResult{Outcome: Clean, Tree: fields[0]}
+	if res.Tree == headTree {
+		res.Outcome = NothingToCommit
+	}
+	return res, nil
+}
+
+// writeCommit stores a commit of tree with at most one parent, with a fixed
+// identity and date so that equal inputs give equal commits.
+func (r *Repo) writeCommit(tree, parent string) (string, error) {
+	sig := object.Signature{Name: "oracle", Email: "oracle@example.com", When: time.Unix(1700000000, 0).UTC()}
+	c := &object.Commit{Author: sig, Committer: sig, Message: "merge side\n", TreeHash: plumbing.NewHash(tree)}
+	if parent != "" {
+		c.ParentHashes = []plumbing.Hash{plumbing.NewHash(parent)}
+	}
+	obj := r.store.NewEncodedObject()
+	if err := c.Encode(obj); err != nil {
+		return "", err
+	}
+	h, err := r.store.SetEncodedObject(obj)
+	if err != nil {
+		return "", err
+	}
+	return h.String(), nil
 }
