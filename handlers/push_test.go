@@ -723,5 +723,20 @@ func TestPushBrokenConfigurationIsShownAndNothingElseHappens(t *testing.T) {
 			t.Errorf("the summary does not name %q:\n%s", want, run.Output.Summary)
 		}
 	}
-	checkPushCalls(t, e, pushConfigCallsWithFile+1)
+	// The configuration, the lookup of an earlier report, the report.
+	checkPushCalls(t, e, pushConfigCallsWithFile+2)
+}
+
+func TestPushBrokenConfigurationRedeliveredIsShownOnce(t *testing.T) {
+	e := startPushEnv(t)
+	pushAnnounceBase(t, e)
+	repo := e.repo.Repo
+	head := pushCommit(t, repo, "main", sandbox.Human, "Watch staging", map[string]*fakegithub.File{
+		".github/flux-rollback.yml": {Content: "version: 1\nbranches: staging\n"},
+	})
+	d := pushDelivered(t)(repo.Push(e.ctx, "main"))
+	pushDelivered(t)(e.GitHub.Redeliver(e.ctx, d.ID))
+	if runs := repo.CheckRuns(head); len(runs) != 1 {
+		t.Errorf("want one check run on %s, got %+v", head[:7], runs)
+	}
 }
