@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/go-github/v57/github"
 	"github.com/rs/zerolog"
@@ -81,7 +82,7 @@ func answer(ctx context.Context, b *Base, client *github.Client, repo *githubapi
 	case command.Help:
 		return command.HelpText(), nil
 	case command.Unknown:
-		return fmt.Sprintf("I don't know %s.\n\n%s", markdown.Code(cmd.Raw), command.HelpText()), nil
+		return fmt.Sprintf("I don't know %s.\n\n%s", markdown.Code(echo(cmd.Raw)), command.HelpText()), nil
 	case command.Here:
 		if e.commit == "" {
 			return fmt.Sprintf("%s alone works on a commit's comments; here, name the commit or the image.\n\n%s", markdown.Code("/rollback"), command.HelpText()), nil
@@ -128,6 +129,24 @@ func answer(ctx context.Context, b *Base, client *github.Client, repo *githubapi
 		return "", err
 	}
 	return report.OutcomeText(out, requester), nil
+}
+
+// maxEcho bounds how much of a command a reply quotes, so that a reply to
+// the longest comment still fits in one (GitHub refuses comments longer
+// than 65,536 characters).
+const maxEcho = 200
+
+// echo shortens text quoted from a comment to maxEcho bytes, cutting
+// between characters.
+func echo(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // failureReply tells the user that GitHub failed and the command can be

@@ -69,10 +69,10 @@ func commandIssueComment(t *testing.T, e *env, repo *fakegithub.Repo, number int
 	e.GitHub.ResetRequests()
 	id, d, err := repo.CommentOnIssue(e.ctx, number, login, body)
 	if err != nil {
-		t.Fatalf("comment %q: %v", body, err)
+		t.Fatalf("comment %.80q: %v", body, err)
 	}
 	if d.StatusCode != http.StatusOK {
-		t.Fatalf("comment %q: delivery answered %d: %s", body, d.StatusCode, d.ResponseBody)
+		t.Fatalf("comment %.80q: delivery answered %d: %s", body, d.StatusCode, d.ResponseBody)
 	}
 	res := commentResult{id: id, calls: e.apiCalls()}
 	for _, c := range repo.IssueComments(number) {
@@ -90,10 +90,10 @@ func commandCommitComment(t *testing.T, e *env, repo *fakegithub.Repo, sha, logi
 	e.GitHub.ResetRequests()
 	id, d, err := repo.CommentOnCommit(e.ctx, sha, login, body)
 	if err != nil {
-		t.Fatalf("comment %q: %v", body, err)
+		t.Fatalf("comment %.80q: %v", body, err)
 	}
 	if d.StatusCode != http.StatusOK {
-		t.Fatalf("comment %q: delivery answered %d: %s", body, d.StatusCode, d.ResponseBody)
+		t.Fatalf("comment %.80q: delivery answered %d: %s", body, d.StatusCode, d.ResponseBody)
 	}
 	res := commentResult{id: id, calls: e.apiCalls()}
 	for _, c := range repo.CommitComments() {
@@ -794,4 +794,83 @@ func TestCommentAmbiguousShortSHAIsRefused(t *testing.T) {
 	requireAcknowledged(t, e, e.repo.Repo, res)
 	requireMentions(t, "the reply", res.onlyReply(t), "Nothing was created: "+prefix+" names more than one commit; give more of its SHA.")
 	requireNothingCreated(t, e.repo.Repo, refs)
+}
+
+// An image command reads the files of the latest commits one request each;
+// a release among the newest ones must not cost a read of the whole history.
+func TestCommentImageCommandReadsOnlyTheHistoryItNeeds(t *testing.T) {
+	notes := func(t *testing.T, e *env, n int) {
+		t.Helper()
+		for i := range n {
+			if _, err := e.repo.Commit("main", fakegithub.CommitSpec{Message: fmt.Sprintf("Note %d", i), Author: sandbox.Human,
+				Files: map[string]*fakegithub.File{"NOTES.md": {Content: fmt.Sprintf("note %d\n", i)}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for name, tc := range map[string]struct {
+		before, after  int // commits that are not releases, before and after the release
+		maxCommitReads int
+	}{
+		// The ten newest commits are read, and the release once more by
+		// the revert.
+		"release on top of a long history": {before: 60, after: 0, maxCommitReads: 11},
+		"release under a few commits":      {before: 0, after: 5, maxCommitReads: 11},
+		// Past the first ten commits the search reads up to a hundred.
+		"release under many commits": {before: 0, after: 30, maxCommitReads: 10 + 33 + 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := start(t)
+			notes(t, e, tc.before)
+			sha, err := e.repo.ReleaseV1(e.ctx, apiJS, apiJSSecondTag)
+			if err != nil {
+				t.Fatal(err)
+			}
+			notes(t, e, tc.after)
+			res := commandIssueComment(t, e, e.repo.Repo, e.repo.AddIssue("Roll back"), sandbox.Human.Login, "/rollback api-js")
+			rollbackPull(t, e.repo.Repo, "rollback-"+sha[:7])
+			reads := 0
+			for _, c := range res.calls {
+				if c.Route == "GET /repos/{owner}/{repo}/commits/{ref}" {
+					reads++
+				}
+			}
+			if reads > tc.maxCommitReads {
+				t.Errorf("the command read %d commits, want at most %d:\n%s", reads, tc.maxCommitReads, routes(res.calls))
+			}
+		})
+	}
+}
+
+func TestCommentImageCommandFindsFluxV2Releases(t *testing.T) {
+	for _, image := range []string{"web", "ghcr.io/acme/web"} {
+		t.Run(image, func(t *testing.T) {
+			e := start(t)
+			h := releaseHistory(t, e, e.repo)
+			res := commandIssueComment(t, e, e.repo.Repo, e.repo.AddIssue("Roll back"), sandbox.Human.Login, "/rollback "+image)
+			pr := rollbackPull(t, e.repo.Repo, "rollback-"+h.web[:7])
+			requireMentions(t, "the reply", res.onlyReply(t), "Opened "+pullLink(e.repo.Repo, pr.Number), h.web[:7])
+			if got, _ := e.repo.ReadFile("heads/rollback-"+h.web[:7], sandbox.DeploymentPath); got != sandbox.SampleDeployment {
+				t.Errorf("the rollback branch's deployment =\n%s\nwant the sample's", got)
+			}
+		})
+	}
+}
+
+func TestCommentReplyToAHugeCommandFitsInAComment(t *testing.T) {
+	e := start(t)
+	body := "/rollback " + strings.Repeat("no ", 21600)
+	res := commandIssueComment(t, e, e.repo.Repo, e.repo.AddIssue("Roll back"), sandbox.Human.Login, body)
+	requireAcknowledged(t, e, e.repo.Repo, res)
+	reply := res.onlyReply(t)
+	want := "I don't know `/rollback " + strings.Repeat("no ", 63) + "n…`.\n\n" + command.HelpText()
+	if reply != want {
+		t.Errorf("reply = %.300q, want %.300q", reply, want)
+	}
+
+	// A long quote is cut between characters, never inside one.
+	res = commandIssueComment(t, e, e.repo.Repo, e.repo.AddIssue("Roll back"), sandbox.Human.Login, "/rollback "+strings.Repeat("é", 200))
+	if reply := res.onlyReply(t); !strings.HasPrefix(reply, "I don't know `/rollback "+strings.Repeat("é", 95)+"…`.") {
+		t.Errorf("reply = %.300q", reply)
+	}
 }

@@ -240,6 +240,14 @@ func branchSafe(s string) string {
 	return strings.Trim(b.String(), ".-")
 }
 
+// newestReleaseDepths are how many of a branch's latest commits
+// NewestRelease reads, in turn. Reading a commit's files costs a request,
+// and the newest release of an image is usually among the last few commits,
+// so the search reaches further back only when it must. The wider reading
+// starts again from the head, so it is exact whatever the shape of the
+// history, and the client's HTTP cache answers its first commits with 304s.
+var newestReleaseDepths = []int{10, maxLaterCommits}
+
 // NewestRelease finds the newest release of image on the head of branch,
 // matching the full image name or its last path element.
 func (s *Service) NewestRelease(ctx context.Context, branch, image string, detection release.Options) (string, error) {
@@ -247,20 +255,27 @@ func (s *Service) NewestRelease(ctx context.Context, branch, image string, detec
 	if err != nil {
 		return "", fmt.Errorf("read branch %s: %w", branch, err)
 	}
-	commits, err := s.History.CommitsAfter(ctx, head.SHA, "", nil, maxLaterCommits)
-	if err != nil {
-		return "", fmt.Errorf("read history of %s: %w", branch, err)
-	}
-	for _, c := range commits {
-		rel := release.Detect(c.Commit, detection)
-		if rel == nil {
-			continue
+	searched := 0
+	for _, depth := range newestReleaseDepths {
+		commits, err := s.History.CommitsAfter(ctx, head.SHA, "", nil, depth)
+		if err != nil {
+			return "", fmt.Errorf("read history of %s: %w", branch, err)
 		}
-		for _, ch := range rel.Changes {
-			if sameImage(ch.Image, image) {
-				return c.SHA, nil
+		for _, c := range commits[min(searched, len(commits)):] {
+			rel := release.Detect(c.Commit, detection)
+			if rel == nil {
+				continue
+			}
+			for _, ch := range rel.Changes {
+				if sameImage(ch.Image, image) {
+					return c.SHA, nil
+				}
 			}
 		}
+		if len(commits) < depth {
+			break // the whole history was read
+		}
+		searched = len(commits)
 	}
 	return "", &Refusal{Reason: ReasonNotARelease,
 		Detail: fmt.Sprintf("no release of %s among the last %d commits of %s", image, maxLaterCommits, branch)}
