@@ -11,20 +11,21 @@ import (
 // and elements that hide text.
 type rawState struct {
 	closer string // ends an open comment or bogus comment
-	tag    *tagReader
+	tag    tagReader
 	open   elements
 }
 
 // tagReader follows a start or end tag up to the ">" that ends it, which
 // does not count inside a quoted attribute value.
 type tagReader struct {
+	reading bool // inside a tag
 	element int  // index in hidingTags, or -1
 	closing bool // an end tag
 	quote   byte // the quote of the attribute value being read, or 0
 	equals  bool // the last character (not a blank) was "=": a quote opens a value
 }
 
-func (st rawState) hiding() bool { return st.closer != "" || st.tag != nil || st.open.total > 0 }
+func (st rawState) hiding() bool { return st.closer != "" || st.tag.reading || st.open.total > 0 }
 
 // scanRaw reads one more line of raw HTML.
 func scanRaw(text string, st rawState) rawState {
@@ -36,7 +37,7 @@ func scanRaw(text string, st rawState) rawState {
 				return st
 			}
 			i, st.closer = i+j+len(st.closer), ""
-		case st.tag != nil:
+		case st.tag.reading:
 			i = st.readTag(text, i)
 		default:
 			j := strings.IndexByte(text[i:], '<')
@@ -55,7 +56,7 @@ func scanRaw(text string, st rawState) rawState {
 				i, st.closer = i+2, ">"
 			case len(rest) > 1 && isASCIILetter(rest[1]), strings.HasPrefix(rest, "</"):
 				element, closing, _ := tagAt(rest)
-				st.tag = &tagReader{element: element, closing: closing}
+				st.tag = tagReader{reading: true, element: element, closing: closing}
 				i++
 			default:
 				i++
@@ -68,7 +69,7 @@ func scanRaw(text string, st rawState) rawState {
 // readTag reads text[i:] inside a tag, and returns where it stopped: after
 // the tag's ">", or at the end of text.
 func (st *rawState) readTag(text string, i int) int {
-	t := st.tag
+	t := &st.tag
 	for ; i < len(text); i++ {
 		c := text[i]
 		switch {
@@ -81,7 +82,7 @@ func (st *rawState) readTag(text string, i int) int {
 			t.quote = c
 		case c == '>':
 			st.open.apply(t.element, t.closing)
-			st.tag = nil
+			*t = tagReader{}
 			return i + 1
 		}
 		if !isBlank(c) {
@@ -144,11 +145,17 @@ func (e *elements) apply(element int, closing bool) {
 	}
 }
 
+// tagPattern is CommonMark's open or closing tag, with blank as the pattern
+// of its whitespace.
+func tagPattern(blank string) string {
+	attribute := blank + `+[A-Za-z_:][A-Za-z0-9_.:-]*(?:` + blank + `*=` + blank + `*(?:[^\s"'=<>` + "`" + `]+|'[^']*'|"[^"]*"))?`
+	return `(?:<[A-Za-z][A-Za-z0-9-]*(?:` + attribute + `)*` + blank + `*/?>|</[A-Za-z][A-Za-z0-9-]*` + blank + `*>)`
+}
+
 // inlineTag matches a start or end tag as CommonMark passes it through as
-// raw HTML inside a paragraph; anything else starting with "<" is text.
-var inlineTag = regexp.MustCompile(`^(?:<[A-Za-z][A-Za-z0-9-]*` +
-	`(?:\s+[A-Za-z_:][A-Za-z0-9_.:-]*(?:\s*=\s*(?:[^\s"'=<>` + "`" + `]+|'[^']*'|"[^"]*"))?)*` +
-	`\s*/?>|</[A-Za-z][A-Za-z0-9-]*\s*>)`)
+// raw HTML inside a paragraph, where tags may span lines; anything else
+// starting with "<" is text. Go's regexp runs in linear time.
+var inlineTag = regexp.MustCompile(`^` + tagPattern(`\s`))
 
 // maxInlineTag bounds how far a tag is looked for, so that many "<" cannot
 // each send the regular expression far ahead; no real tag is this long.
@@ -232,10 +239,8 @@ func tagName(s string) (string, string) {
 func isASCIILetter(c byte) bool { return 'a' <= lowerASCII(c) && lowerASCII(c) <= 'z' }
 
 // loneTag is a complete open or closing tag alone on its line, as
-// CommonMark's HTML blocks of kind 7 begin. Go's regexp runs in linear time.
-var loneTag = regexp.MustCompile(`^(?:<[A-Za-z][A-Za-z0-9-]*` +
-	`(?:[ \t]+[A-Za-z_:][A-Za-z0-9_.:-]*(?:[ \t]*=[ \t]*(?:[^ \t\r\n"'=<>` + "`" + `]+|'[^']*'|"[^"]*"))?)*` +
-	`[ \t]*/?>|</[A-Za-z][A-Za-z0-9-]*[ \t]*>)[ \t]*$`)
+// CommonMark's HTML blocks of kind 7 begin.
+var loneTag = regexp.MustCompile(`^` + tagPattern(`[ \t]`) + `[ \t]*$`)
 
 var rawHTMLTagNames = map[string]bool{"pre": true, "script": true, "style": true, "textarea": true}
 

@@ -124,32 +124,32 @@ func firstUncovered(text string, offsets []int) (int, bool) {
 			}
 			if closer == "?>" || closer == "]]>" {
 				// A browser ends these at their first ">" and reads the rest
-				// of the raw HTML as HTML: tags count, and text shows.
+				// of the raw HTML as HTML.
 				shown := from + strings.IndexByte(text[from:end], '>') + 1
-				if rest := text[shown:end]; !strings.Contains(rest, "<!") && !strings.Contains(rest, "<?") {
-					for next < len(offsets) && offsets[next] < shown {
-						next++ // covered
-					}
-					for p := shown; p < end; {
-						tag := end
-						if k := strings.IndexByte(text[p:end], '<'); k >= 0 {
-							tag = p + k
-						}
-						for ; next < len(offsets) && offsets[next] < tag; next++ {
-							if open.total == 0 {
-								return next, false
-							}
-						}
-						if tag < end {
-							if element, closing, ok := tagAt(text[tag:]); ok {
-								open.apply(element, closing)
-							}
-						}
-						p = tag + 1
-					}
-					i = end
-					continue
+				for next < len(offsets) && offsets[next] < shown {
+					next++ // covered
 				}
+				raw := rawState{open: open}
+				for p := shown; ; next++ {
+					stop := end
+					if next < len(offsets) && offsets[next] < end {
+						stop = offsets[next]
+					}
+					raw = scanRaw(text[p:stop], raw)
+					if stop == end {
+						break
+					}
+					if !raw.hiding() {
+						return next, false
+					}
+					p = stop
+				}
+				if raw.closer != "" || raw.tag.reading {
+					return -1, true // open past the raw HTML: taken as hiding the rest
+				}
+				open = raw.open
+				i = end
+				continue
 			}
 		}
 		for next < len(offsets) && offsets[next] < end {

@@ -62,13 +62,13 @@ type scanner struct {
 	leaf      leafKind
 	fenceChar byte
 	fenceLen  int
-	// htmlEnd is the marker that ends a rawHTML block; rawHTMLTags means
-	// any closing tag of <pre>, <script>, <style> or <textarea>.
+	// htmlEnd is the marker that ends the HTML block: "" for a blank line,
+	// rawHTMLTags for an end tag of <pre>, <script>, <style> or <textarea>.
 	htmlEnd string
 	// html is what the raw HTML so far leaves open.
 	html rawState
-	// swallowed is raw HTML, or a paragraph's inline HTML, that left a
-	// comment or hiding element open: nothing after it is shown as text.
+	// swallowed is raw HTML, in a block or inline, that left a comment, a
+	// tag or a hiding element open: nothing after it is taken as text.
 	swallowed bool
 
 	// quotedParagraph is an open paragraph inside a block quote.
@@ -310,8 +310,8 @@ func (s *scanner) closeUnmatched(matched int) {
 }
 
 // closeLeaf closes the open leaf block. A paragraph then tells which of its
-// command lines no code span or comment covers; raw HTML that leaves a
-// comment open hides everything after it.
+// command lines nothing covers; raw HTML that leaves something open hides
+// everything after it.
 func (s *scanner) closeLeaf() {
 	switch s.leaf {
 	case paragraph:
