@@ -196,7 +196,11 @@ func reproduction(repo *gitoracle.Repo, commit gitoracle.Commit, head string) st
 // ErrNothingToRevert whenever git has nothing to commit.
 // Run longer with -revert.cases=N.
 func TestRevertMatchesGit(t *testing.T) {
-	seeds := []int64{1, 2, 3}
+	// About 200 pairs per history; longer runs use more histories.
+	var seeds []int64
+	for s := int64(1); s <= int64(max(3, (*propertyCases+199)/200)); s++ {
+		seeds = append(seeds, s)
+	}
 	var mu sync.Mutex
 	total := map[gitoracle.Outcome]int{}
 	totalMerged, totalRefused := 0, 0
