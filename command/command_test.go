@@ -71,7 +71,7 @@ func TestParseForms(t *testing.T) {
 		"punctuation":               {"/rollback abc1234!", Command{Kind: Unknown}},
 		"non-breaking space is not a separator": {
 			"/rollback abc1234\u00a0x", Command{Kind: Unknown}},
-		"other subcommand": {"/rollback undo", Command{Kind: Image, Image: "undo"}},
+		"any other word that is a name is an image": {"/rollback undo", Command{Kind: Image, Image: "undo"}},
 		"markdown in argument": {
 			"/rollback `abc1234`", Command{Kind: Unknown}},
 	}
