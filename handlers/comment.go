@@ -110,7 +110,7 @@ func answer(ctx context.Context, b *Base, client *github.Client, repo *githubapi
 	var out *rollback.Outcome
 	switch cmd.Kind {
 	case command.Image:
-		req.Commit, err = svc.NewestRelease(ctx, defaultBranch, cmd.Image, cfg.detection)
+		req.Commit, err = svc.NewestRelease(ctx, req, cmd.Image)
 		if err == nil {
 			out, err = svc.Revert(ctx, req)
 		}

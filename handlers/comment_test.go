@@ -373,6 +373,10 @@ func TestCommentCommandRefusalsCreateNothing(t *testing.T) {
 			}
 			return "/rollback " + sha, sandbox.Human.Login, []string{"@\u200balice has the \"write\" role; rolling back needs \"maintain\" or higher"}
 		}},
+		"image never released, read role": {func(t *testing.T, e *env) (string, string, []string) {
+			e.repo.SetPermission("bob", "read")
+			return "/rollback frontend", "bob", []string{"@\u200bbob has the \"read\" role"}
+		}},
 		"image command, read role": {func(t *testing.T, e *env) (string, string, []string) {
 			releaseHistory(t, e, e.repo)
 			e.repo.SetPermission("bob", "read")

@@ -248,9 +248,16 @@ func branchSafe(s string) string {
 // history, and the client's HTTP cache answers its first commits with 304s.
 var newestReleaseDepths = []int{10, maxLaterCommits}
 
-// NewestRelease finds the newest release of image on the head of branch,
-// matching the full image name or its last path element.
-func (s *Service) NewestRelease(ctx context.Context, branch, image string, detection release.Options) (string, error) {
+// NewestRelease finds the newest release of image on the head of
+// req.Branch, matching the full image name or its last path element. Like
+// every rollback it refuses a requester below the minimum role, and does so
+// before reading the history, so that the answer to such a requester is the
+// same whatever the image.
+func (s *Service) NewestRelease(ctx context.Context, req Request, image string) (string, error) {
+	if err := s.authorize(ctx, req); err != nil {
+		return "", err
+	}
+	branch := req.Branch
 	head, err := s.Repo.Head(ctx, branch, branch)
 	if err != nil {
 		return "", fmt.Errorf("read branch %s: %w", branch, err)
@@ -262,7 +269,7 @@ func (s *Service) NewestRelease(ctx context.Context, branch, image string, detec
 			return "", fmt.Errorf("read history of %s: %w", branch, err)
 		}
 		for _, c := range commits[min(searched, len(commits)):] {
-			rel := release.Detect(c.Commit, detection)
+			rel := release.Detect(c.Commit, req.Detection)
 			if rel == nil {
 				continue
 			}
