@@ -643,22 +643,34 @@ func pushDeliveries(gh *fakegithub.GitHub) []fakegithub.Delivery {
 }
 
 func TestPushFailsTheDeliveryWhenGitHubFailsAndARedeliveryFinishes(t *testing.T) {
-	for name, fail := range map[string]func(gh *fakegithub.GitHub){
-		"server error on the check run": func(gh *fakegithub.GitHub) {
+	const releases = 12
+	for name, tc := range map[string]struct {
+		fail func(gh *fakegithub.GitHub)
+		// marked is how many releases have their check run after the
+		// failed delivery.
+		marked int
+	}{
+		// One creation fails; every other release is still marked, so no
+		// request is abandoned half-way.
+		"server error on one check run": {func(gh *fakegithub.GitHub) {
 			gh.FailNext(http.MethodPost, "/repos/{owner}/{repo}/check-runs", http.StatusInternalServerError, 1)
-		},
-		"secondary rate limit": func(gh *fakegithub.GitHub) {
+		}, releases - 1},
+		// The configuration cannot be read: nothing is done.
+		"secondary rate limit": {func(gh *fakegithub.GitHub) {
 			gh.SecondaryRateLimitNext(http.StatusTooManyRequests, 1, 0)
-		},
+		}, 0},
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := startPushEnv(t)
 			pushAnnounceBase(t, e)
 			repo := e.repo.Repo
-			v1 := pushReleaseV1(t, repo, "main", pushImageAPIJS, "master-26a4b87")
-			v2 := pushReleaseV2(t, repo, "main", "1.5.0")
+			want := map[string]int{}
+			for i := range releases / 2 {
+				want[pushReleaseV1(t, repo, "main", pushImageAPIJS, fmt.Sprintf("master-%07d", i))] = 1
+				want[pushReleaseV2(t, repo, "main", fmt.Sprintf("1.5.%d", i))] = 1
+			}
 
-			fail(e.GitHub)
+			tc.fail(e.GitHub)
 			d, err := repo.Push(e.ctx, "main")
 			if err == nil || d == nil || d.StatusCode < 400 {
 				t.Fatalf("the delivery succeeded though GitHub failed: %+v, %v", d, err)
@@ -667,11 +679,19 @@ func TestPushFailsTheDeliveryWhenGitHubFailsAndARedeliveryFinishes(t *testing.T)
 			if last := recorded[len(recorded)-1]; last.GUID != d.GUID || last.StatusCode != d.StatusCode {
 				t.Errorf("GitHub recorded %+v, want the failed delivery %s", last, d.GUID)
 			}
+			got := pushRunsByCommit(repo)
+			if len(got) != tc.marked {
+				t.Errorf("%d releases marked by the failed delivery, want %d", len(got), tc.marked)
+			}
+			for sha, n := range got {
+				if n != 1 {
+					t.Errorf("%s has %d check runs after the failed delivery", sha[:7], n)
+				}
+			}
 
 			pushDelivered(t)(e.GitHub.Redeliver(e.ctx, d.ID))
-			want := map[string]int{v1: 1, v2: 1}
 			if got := pushRunsByCommit(repo); !mapsEqual(got, want) {
-				t.Errorf("check runs by commit = %v, want %v", got, want)
+				t.Errorf("check runs by commit = %v, want one on each of %v", got, want)
 			}
 		})
 	}
@@ -739,4 +759,20 @@ func TestPushBrokenConfigurationRedeliveredIsShownOnce(t *testing.T) {
 	if runs := repo.CheckRuns(head); len(runs) != 1 {
 		t.Errorf("want one check run on %s, got %+v", head[:7], runs)
 	}
+}
+
+func TestPushInADisabledRepositoryMarksNothing(t *testing.T) {
+	e := startPushEnv(t)
+	repo := e.repo.Repo
+	pushCommit(t, repo, "main", sandbox.Human, "Turn flux-rollback off", map[string]*fakegithub.File{
+		".github/flux-rollback.yml": {Content: "version: 1\nenabled: false\n"},
+	})
+	pushAnnounceBase(t, e)
+	pushReleaseV1(t, repo, "main", pushImageAPIJS, "master-26a4b87")
+	pushReleaseV2(t, repo, "main", "1.5.0")
+	pushDelivered(t)(repo.Push(e.ctx, "main"))
+	if runs := repo.CheckRuns(""); len(runs) != 0 {
+		t.Errorf("check runs in a disabled repository: %+v", runs)
+	}
+	checkPushCalls(t, e, pushConfigCallsWithFile)
 }
