@@ -162,7 +162,14 @@ func TestConfigEachRepositoryFollowsItsEffectiveConfiguration(t *testing.T) {
 	})
 
 	t.Run("broken repository file", func(t *testing.T) {
+		e.GitHub.ResetRequests()
 		sha := releaseAPIJS(t, e, s.acmeBroken)
+		// The push reads the file and writes one check run, nothing else.
+		for _, c := range e.apiCalls() {
+			if c.Method != http.MethodGet && c.Route != "POST /repos/{owner}/{repo}/check-runs" {
+				t.Errorf("the push of a repository with a broken file made %s %s", c.Method, c.Path)
+			}
+		}
 		const source = "`acme/broken/.github/flux-rollback.yml@main`"
 		if runs := rollbackRuns(s.acmeBroken.Repo, sha); len(runs) != 0 {
 			t.Errorf("a Rollback check run despite the broken file: %+v", runs)
@@ -296,4 +303,23 @@ func TestConfigInstallationEventsAreLoggedWithoutGitHubCalls(t *testing.T) {
 	if string(gotJSON) != string(wantJSON) {
 		t.Errorf("installation log lines:\n got %s\nwant %s", gotJSON, wantJSON)
 	}
+}
+
+// A file broken after the release stops the button too: the check run says
+// which file and line, and nothing is created.
+func TestConfigBrokenAfterTheReleaseStopsTheButton(t *testing.T) {
+	e := start(t)
+	sha := releaseAPIJS(t, e, e.repo)
+	run := e.rollbackRun(t, e.repo.Repo, sha)
+	writeRepoConfig(t, e.repo.Repo, "version: 1\nminimum_role: writer\n")
+	refs := e.repo.Refs()
+
+	d, err := e.repo.ClickCheckRunAction(e.ctx, run.ID, "rollback", sandbox.Human.Login)
+	if err != nil {
+		t.Fatalf("click: %v (%+v)", err, d)
+	}
+	run = e.rollbackRun(t, e.repo.Repo, sha)
+	requireMentions(t, "the check run", run.Output.Title+"\n"+run.Output.Summary,
+		"the configuration is invalid", "`acme/deploy/.github/flux-rollback.yml@main`: line 2: minimum\\_role")
+	requireNothingCreated(t, e.repo.Repo, refs)
 }
