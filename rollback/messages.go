@@ -2,7 +2,9 @@ package rollback
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/fluxrollback/flux-rollback/internal/markdown"
 	"github.com/fluxrollback/flux-rollback/release"
@@ -106,7 +108,7 @@ func restoreToMarker(image, tag string) string {
 // restoreMessage names what a restore does and the releases it undoes.
 func restoreMessage(p restorePlan, requester string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Roll back %s\n\n", describeTargets(p.changes))
+	fmt.Fprintf(&b, "Roll back %s\n\n", restoreTargets(p.changes))
 	if undone := undoneReleases(p); len(undone) > 0 {
 		b.WriteString("Undoes these releases:\n")
 		for _, u := range undone {
@@ -118,22 +120,85 @@ func restoreMessage(p restorePlan, requester string) string {
 	return b.String()
 }
 
-// undoneReleases lists "<short sha> <image> <tag>" for the release being
-// undone and every later release of its images.
+// restoreTargets says where each image goes back to, for a title:
+// "api-js to master-f01225d, web to 1.4.2", each once.
+func restoreTargets(changes []release.ImageChange) string {
+	var parts []string
+	for _, ch := range changes {
+		if s := changeLabel(ch) + " to " + ch.From; !slices.Contains(parts, s) {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// restoredAlready says that every reference of a restore holds its target
+// value: "api-js is already at master-f01225d".
+func restoredAlready(changes []release.ImageChange) string {
+	var parts []string
+	for _, ch := range changes {
+		if s := changeLabel(ch) + " is already at " + ch.From; !slices.Contains(parts, s) {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// changeLabel names the image of a change: its short name, or when the
+// release's diff did not show the name, its Flux v2 policy or its line.
+func changeLabel(ch release.ImageChange) string {
+	switch {
+	case ch.Image != "":
+		return ShortImage(ch.Image)
+	case ch.Policy() != "":
+		return "the image of policy " + ch.Policy()
+	}
+	return fmt.Sprintf("the image at %s:%d", ch.File, ch.Line)
+}
+
+// undoneReleases lists the releases a restore of a release undoes, one line
+// each: "<short sha> <image> <tag>[, <image> <tag>]", the release first and
+// then the later ones oldest first. A restore to a named tag lists none: it
+// is not tied to one release.
 func undoneReleases(p restorePlan) []string {
-	if p.later == nil && p.marker != restoreMarker(p.commit.SHA) {
+	if p.marker != restoreMarker(p.commit.SHA) {
 		return nil
 	}
-	var out []string
+	type undone struct {
+		sha   string
+		date  time.Time
+		parts []string
+	}
+	released := []*undone{{sha: p.commit.SHA}}
+	add := func(u *undone, part string) {
+		if !slices.Contains(u.parts, part) {
+			u.parts = append(u.parts, part)
+		}
+	}
 	for _, ch := range p.changes {
-		out = append(out, fmt.Sprintf("%s %s %s", p.commit.SHA[:7], ShortImage(ch.Image), ch.To))
+		add(released[0], changeLabel(ch)+" "+ch.To)
 	}
 	if p.later != nil {
 		for _, m := range p.later.Images {
 			for _, l := range m.Later {
-				out = append(out, fmt.Sprintf("%s %s %s", l.SHA[:7], ShortImage(m.Image), l.Tag))
+				i := slices.IndexFunc(released, func(u *undone) bool { return u.sha == l.SHA })
+				if i < 0 {
+					// GitHub's dates are RFC 3339; one it did not give sorts first.
+					date, _ := time.Parse(time.RFC3339, l.Date)
+					released = append(released, &undone{sha: l.SHA, date: date})
+					i = len(released) - 1
+				}
+				add(released[i], m.Label()+" "+l.Tag)
 			}
 		}
+	}
+	slices.SortStableFunc(released[1:], func(a, b *undone) int { return a.date.Compare(b.date) })
+	out := make([]string, 0, len(released))
+	for _, u := range released {
+		out = append(out, u.sha[:7]+" "+strings.Join(u.parts, ", "))
 	}
 	return out
 }
@@ -149,7 +214,11 @@ func restorePullRequest(p restorePlan, req Request) NewPullRequest {
 	}
 	b.WriteString("| Image | File | Restored to |\n|---|---|---|\n")
 	for _, ch := range p.changes {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", markdown.Escape(ch.Image), markdown.Escape(ch.File), markdown.Escape(ch.From))
+		image := ch.Image
+		if image == "" {
+			image = changeLabel(ch)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", markdown.Escape(image), markdown.Escape(ch.File), markdown.Escape(ch.From))
 	}
 	b.WriteString("\n")
 	if undone := undoneReleases(p); len(undone) > 0 {
@@ -163,7 +232,7 @@ func restorePullRequest(p restorePlan, req Request) NewPullRequest {
 		req.Requester, p.branch)
 	writeFluxWarning(&b, &release.Release{Generation: generationOf(p.changes)})
 	return NewPullRequest{
-		Title: fmt.Sprintf("Roll back %s", describeTargets(p.changes)),
+		Title: "Roll back " + restoreTargets(p.changes),
 		Body:  b.String(), Head: p.branch, Base: req.Branch, Draft: req.Config.PullRequest.Draft,
 	}
 }

@@ -65,7 +65,9 @@ func (s *Service) RestoreTo(ctx context.Context, req Request, image, tag string)
 		return nil, fmt.Errorf("read history of %s: %w", req.Branch, err)
 	}
 	var history []release.Release
-	var newest *release.ImageChange
+	// The newest release of the image names its references: every one of
+	// them it changed (one policy may mark the image in several files).
+	var newest []release.ImageChange
 	var source *Commit
 	for _, c := range commits {
 		rel := release.Detect(c.Commit, req.Detection)
@@ -73,34 +75,41 @@ func (s *Service) RestoreTo(ctx context.Context, req Request, image, tag string)
 			continue
 		}
 		history = append(history, *rel)
+		if source != nil {
+			continue
+		}
 		for _, ch := range rel.Changes {
-			if newest == nil && sameImage(ch.Image, image) {
-				newest, source = &ch, c
+			if sameImage(ch.Image, image) {
+				newest, source = append(newest, ch), c
 			}
 		}
 	}
-	if newest == nil {
+	if source == nil {
 		return nil, &Refusal{Reason: ReasonNotARelease,
 			Detail: fmt.Sprintf("no release of %s among the last %d commits of %s", image, maxLaterCommits, req.Branch)}
 	}
-	if !release.HadTag(history, newest.Image, tag) {
+	name := newest[0].Image
+	if !release.HadTag(history, name, tag) {
 		return nil, &Refusal{Reason: ReasonUnknownTag, Commit: source.SHA,
-			Detail: fmt.Sprintf("%s was never released with %s; it had: %s", newest.Image, tag, strings.Join(release.ImageTags(history, newest.Image), ", "))}
+			Detail: fmt.Sprintf("%s was never released with %s; it had: %s", name, tag, strings.Join(release.ImageTags(history, name), ", "))}
 	}
-	target := *newest
-	switch target.Field {
-	case release.FieldTag:
-		target.From = tag
-	case release.FieldImage:
-		target.From = newest.Image + ":" + tag
-	default:
-		return nil, &Refusal{Reason: ReasonUnsupported, Commit: source.SHA,
-			Detail: fmt.Sprintf("%s is released by %s in %s; only tags can be restored by name", newest.Image, target.Field, target.File)}
+	targets := make([]release.ImageChange, 0, len(newest))
+	for _, target := range newest {
+		switch target.Field {
+		case release.FieldTag:
+			target.From = tag
+		case release.FieldImage:
+			target.From = target.Image + ":" + tag
+		default:
+			return nil, &Refusal{Reason: ReasonUnsupported, Commit: source.SHA,
+				Detail: fmt.Sprintf("%s is released by %s in %s; only tags can be restored by name", target.Image, target.Field, target.File)}
+		}
+		targets = append(targets, target)
 	}
 	plan := restorePlan{
-		commit: source, changes: []release.ImageChange{target},
-		branch: req.Config.BranchPrefix + branchSafe(ShortImage(newest.Image)+"-"+tag),
-		marker: restoreToMarker(newest.Image, tag),
+		commit: source, changes: targets,
+		branch: req.Config.BranchPrefix + branchSafe(ShortImage(name)+"-"+tag),
+		marker: restoreToMarker(name, tag),
 	}
 	return s.restore(ctx, req, nil, head, plan)
 }
@@ -157,7 +166,7 @@ func (s *Service) restore(ctx context.Context, req Request, rel *release.Release
 			return out, err
 		}
 		return nil, &Refusal{Reason: ReasonNothingToRevert, Commit: plan.commit.SHA,
-			Detail: fmt.Sprintf("the images are already at %s on %s", describeTargets(plan.changes), req.Branch)}
+			Detail: fmt.Sprintf("%s on %s", restoredAlready(plan.changes), req.Branch)}
 	}
 	message := restoreMessage(plan, req.Requester)
 	return s.commitAndOpen(ctx, req, plan.commit, rel, head, plan.branch, plan.marker, message, changes,
@@ -182,7 +191,7 @@ func (s *Service) superseded(ctx context.Context, commit *Commit, rel *release.R
 	}
 	var out Superseded
 	for _, ch := range rel.Changes {
-		moved := MovedImage{Image: ch.Image, Before: ch.From}
+		moved := MovedImage{Image: ch.Image, Policy: ch.Policy(), Before: ch.From}
 		// Oldest first, so the last later release is the one in force.
 		for i := len(commits) - 1; i >= 0; i-- {
 			c := commits[i]
@@ -198,7 +207,7 @@ func (s *Service) superseded(ctx context.Context, commit *Commit, rel *release.R
 			}
 		}
 		if len(moved.Later) > 0 {
-			out.Images = append(out.Images, moved)
+			out.add(moved)
 		}
 	}
 	if len(out.Images) == 0 {
