@@ -85,6 +85,18 @@ func (e *ConflictError) Error() string {
 	return fmt.Sprintf("revert of %s conflicts on %s: %s", shortSHA(e.Commit), shortSHA(e.Head), strings.Join(parts, ", "))
 }
 
+// Conservative reports whether every conflicting file is one where git may
+// succeed (see ConflictKind.Conservative): the engine refused because it
+// cannot tell a file or folder the branch renamed from one it deleted.
+func (e *ConflictError) Conservative() bool {
+	for _, f := range e.Files {
+		if !f.Kind.Conservative() {
+			return false
+		}
+	}
+	return len(e.Files) > 0
+}
+
 // UnsupportedError is returned for commits the engine does not revert.
 type UnsupportedError struct {
 	Commit string

@@ -94,7 +94,7 @@ func checkAgainstGitWith(t *testing.T, repo *gitoracle.Repo, reader Reader, comm
 			fmt.Sprintf(format, args...), strings.TrimSpace(want.Output), reproduction(repo, commit, head))
 	}
 	var conflict *ConflictError
-	if want.Outcome != gitoracle.Conflict && errors.As(err, &conflict) && conservativeOnly(conflict) {
+	if want.Outcome != gitoracle.Conflict && errors.As(err, &conflict) && conflict.Conservative() {
 		// The engine may refuse where git succeeds, for a file or folder
 		// the branch removed, which git would have seen as renamed.
 		return want.Outcome, got, gotErr
@@ -140,17 +140,6 @@ func knownBlobs(t *testing.T, repo *gitoracle.Repo, commit gitoracle.Commit) map
 		}
 	}
 	return known
-}
-
-// conservativeOnly reports whether every conflict is one the engine reports
-// where git may succeed.
-func conservativeOnly(ce *ConflictError) bool {
-	for _, f := range ce.Files {
-		if !f.Kind.Conservative() {
-			return false
-		}
-	}
-	return len(ce.Files) > 0
 }
 
 func treeEdits(changes []Change) []gitoracle.TreeEdit {
