@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
 	"github.com/fluxrollback/flux-rollback/githubapi"
@@ -775,4 +776,26 @@ func TestPushInADisabledRepositoryMarksNothing(t *testing.T) {
 		t.Errorf("check runs in a disabled repository: %+v", runs)
 	}
 	checkPushCalls(t, e, pushConfigCallsWithFile)
+}
+
+func TestPushTitleOfALongImageNameIsCutBetweenCharacters(t *testing.T) {
+	e := startPushEnv(t)
+	repo := e.repo.Repo
+	const path = "apps/long/kustomization.yaml"
+	name := "registry.example/" + strings.Repeat("é", 70)
+	pushCommit(t, repo, "main", sandbox.Human, "Add the long app", map[string]*fakegithub.File{
+		path: {Content: "images:\n- name: " + name + "\n  newTag: v1\n"},
+	})
+	pushAnnounceBase(t, e)
+	sha := pushCommit(t, repo, "main", sandbox.FluxV1, "Auto-release "+name+":v2\n\n[ci skip]",
+		pushEdit(t, repo, "main", path, func(s string) string { return strings.Replace(s, "newTag: v1", "newTag: v2", 1) }))
+	pushDelivered(t)(repo.Push(e.ctx, "main"))
+
+	title := e.rollbackRun(t, repo, sha).Output.Title
+	if !utf8.ValidString(title) || strings.ContainsRune(title, utf8.RuneError) {
+		t.Errorf("title %q is not valid text", title)
+	}
+	if !strings.HasPrefix(title, strings.Repeat("é", 50)) || !strings.HasSuffix(title, "…") {
+		t.Errorf("title = %q, want the image name cut short with an ellipsis", title)
+	}
 }

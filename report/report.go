@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fluxrollback/flux-rollback/githubapi"
 	"github.com/fluxrollback/flux-rollback/internal/markdown"
@@ -193,11 +194,17 @@ func short(sha string) string {
 	return sha
 }
 
+// truncate shortens s to fewer than n bytes and an ellipsis, cutting between
+// characters: text from commits need not be ASCII.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n-1] + "…"
+	cut := n - 1
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // writeSuperseded explains, in image terms, why the exact revert no longer
