@@ -41,6 +41,7 @@ const propertyCommits = 80
 // commit. Run longer with -revert.cases=N; replay one history with
 // -revert.seed=N.
 func TestRevertThroughGitHubMatchesGit(t *testing.T) {
+	t.Parallel()
 	seeds := []int64{11, 12, 13}
 	if *propertySeed != 0 {
 		seeds = []int64{*propertySeed}

@@ -1,0 +1,401 @@
+package githubapi_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fluxrollback/flux-rollback/fakegithub"
+	"github.com/fluxrollback/flux-rollback/repoconfig"
+	"github.com/fluxrollback/flux-rollback/rollback"
+)
+
+// The cost of one click on "Roll back": every GitHub request the rollback
+// service makes to revert a Flux release and open its pull request, on
+// repositories of 10 and 100,000 files with histories of 10 and 10,000
+// commits. docs/performance.md explains the figures.
+
+// costShape is the size of a benchmark repository.
+type costShape struct {
+	files, commits int
+}
+
+func (s costShape) String() string { return fmt.Sprintf("files=%d/commits=%d", s.files, s.commits) }
+
+var costShapes = []costShape{{10, 10}, {10, 10_000}, {100_000, 10}, {100_000, 10_000}}
+
+const (
+	releasePath = "app/bases/kustomization.yaml"
+	requester   = "alice"
+	reviewer    = "bob"
+)
+
+// The release file; releases move newTag.
+const kustomization = `apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - deployment.yaml
+  - service.yaml
+images:
+  - name: ghcr.io/acme/web
+    newTag: %s # {"$imagepolicy": "flux-system:web:tag"}
+  - name: ghcr.io/acme/api
+    newTag: 2.7.1 # {"$imagepolicy": "flux-system:api:tag"}
+`
+
+// appFiles are the files next to the release file, the same in every shape.
+var appFiles = map[string]string{
+	"deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n",
+	"service.yaml":    "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n    - port: 80\n",
+}
+
+// servicePath lays the files other than app/bases out as a monorepo, ten
+// entries a directory: file 31415 is services/team3/svc1/comp4/env1/file5.yaml.
+// Every shape has the same depth, so only the repository's size differs.
+func servicePath(i int) string {
+	return fmt.Sprintf("services/team%d/svc%d/comp%d/env%d/file%d.yaml", i/10000%10, i/1000%10, i/100%10, i/10%10, i%10)
+}
+
+func serviceFile(i, version int) string {
+	return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata:\n  version: \"%d\"\n", servicePath(i), version)
+}
+
+// costRepo is a benchmark repository built directly in the fake.
+type costRepo struct {
+	release       string // the release commit to roll back
+	before, after string // the release file's content before and after it
+}
+
+// dirNode is a directory of a tree being built; sha is "" while it has
+// changes not written yet.
+type dirNode struct {
+	parent *dirNode
+	files  map[string]string // name -> blob
+	dirs   map[string]*dirNode
+	sha    string
+}
+
+// repoBuilder writes a tree and a linear history into the fake, rewriting
+// for each commit only the directories along the paths it changed.
+type repoBuilder struct {
+	tb      testing.TB
+	repo    *fakegithub.Repo
+	root    *dirNode
+	parent  string // the last commit
+	when    time.Time
+	commits int
+}
+
+// set points path at a new blob of content.
+func (b *repoBuilder) set(p, content string) {
+	blob, err := b.repo.WriteBlob([]byte(content))
+	if err != nil {
+		b.tb.Fatal(err)
+	}
+	d := b.root
+	names := strings.Split(p, "/")
+	for _, name := range names[:len(names)-1] {
+		d.sha = ""
+		child, ok := d.dirs[name]
+		if !ok {
+			child = &dirNode{parent: d, files: map[string]string{}, dirs: map[string]*dirNode{}}
+			d.dirs[name] = child
+		}
+		d = child
+	}
+	d.sha = ""
+	d.files[names[len(names)-1]] = blob
+}
+
+// write stores the directories changed since the last write.
+func (b *repoBuilder) write(d *dirNode) string {
+	if d.sha != "" {
+		return d.sha
+	}
+	entries := make([]fakegithub.TreeEntry, 0, len(d.files)+len(d.dirs))
+	for name, blob := range d.files {
+		entries = append(entries, fakegithub.TreeEntry{Name: name, Mode: "100644", SHA: blob})
+	}
+	for name, child := range d.dirs {
+		entries = append(entries, fakegithub.TreeEntry{Name: name, Mode: "040000", SHA: b.write(child)})
+	}
+	sha, err := b.repo.WriteTree(entries)
+	if err != nil {
+		b.tb.Fatal(err)
+	}
+	d.sha = sha
+	return sha
+}
+
+// commit commits the tree on top of the previous commit, a minute later.
+func (b *repoBuilder) commit(message, name, email string) {
+	b.when = b.when.Add(time.Minute)
+	sig := fakegithub.Signature{Name: name, Email: email, When: b.when}
+	c := fakegithub.CommitObject{Tree: b.write(b.root), Author: sig, Committer: sig, Message: message}
+	if b.parent != "" {
+		c.Parents = []string{b.parent}
+	}
+	sha, err := b.repo.WriteCommit(c)
+	if err != nil {
+		b.tb.Fatal(err)
+	}
+	b.parent = sha
+	b.commits++
+}
+
+// buildCostRepo makes a repository of shape.files files whose history has
+// shape.commits commits: the first adds every file, the release of the web
+// image is third from the tip, and every other commit changes one service
+// file (every 50th is an earlier release of the image).
+func buildCostRepo(tb testing.TB, repo *fakegithub.Repo, shape costShape) costRepo {
+	tb.Helper()
+	b := &repoBuilder{tb: tb, repo: repo, when: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
+		root: &dirNode{files: map[string]string{}, dirs: map[string]*dirNode{}}}
+	tag := func(n int) string { return fmt.Sprintf("1.4.%d", n) }
+	others := shape.files - 1 - len(appFiles)
+	for i := range others {
+		b.set(servicePath(i), serviceFile(i, 0))
+	}
+	for name, content := range appFiles {
+		b.set("app/bases/"+name, content)
+	}
+	releases := 0
+	b.set(releasePath, fmt.Sprintf(kustomization, tag(releases)))
+	b.commit("Add the monorepo\n", "Jane", "jane@example.com")
+
+	var out costRepo
+	for n := 1; n < shape.commits; n++ {
+		if n == shape.commits-3 || n%50 == 0 && n < shape.commits-3 {
+			out.before = fmt.Sprintf(kustomization, tag(releases))
+			releases++
+			out.after = fmt.Sprintf(kustomization, tag(releases))
+			b.set(releasePath, out.after)
+			b.commit(fmt.Sprintf("Update ghcr.io/acme/web to %s\n", tag(releases)), "fluxcdbot", "fluxcdbot@users.noreply.github.com")
+			out.release = b.parent
+			continue
+		}
+		i := (n * 7919) % others // spread the edits over the repository
+		b.set(servicePath(i), serviceFile(i, n))
+		b.commit(fmt.Sprintf("Tune %s\n", servicePath(i)), "Jane", "jane@example.com")
+	}
+	if b.commits != shape.commits {
+		tb.Fatalf("built %d commits, want %d", b.commits, shape.commits)
+	}
+	if err := repo.SetRef("main", b.parent); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// span is one request as the client saw it: from the call to RoundTrip to
+// the close of the response body.
+type span struct{ start, end time.Time }
+
+// roundTripRecorder records the spans of the requests passing through it.
+type roundTripRecorder struct {
+	next  http.RoundTripper
+	mu    sync.Mutex
+	spans []span
+}
+
+func (r *roundTripRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := r.next.RoundTrip(req)
+	if err != nil {
+		r.record(start)
+		return nil, err
+	}
+	resp.Body = &closeHook{ReadCloser: resp.Body, done: func() { r.record(start) }}
+	return resp, nil
+}
+
+func (r *roundTripRecorder) record(start time.Time) {
+	end := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.spans = append(r.spans, span{start, end})
+}
+
+// take returns the spans recorded so far and forgets them.
+func (r *roundTripRecorder) take() []span {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.spans
+	r.spans = nil
+	return out
+}
+
+type closeHook struct {
+	io.ReadCloser
+	once sync.Once
+	done func()
+}
+
+func (c *closeHook) Close() error {
+	err := c.ReadCloser.Close()
+	c.once.Do(c.done)
+	return err
+}
+
+// sequentialRoundTrips is the length of the longest chain of requests in
+// which each starts after the previous one ended: the round trips a user
+// waits for, however many requests run alongside.
+func sequentialRoundTrips(spans []span) int {
+	spans = slices.Clone(spans)
+	slices.SortFunc(spans, func(a, b span) int { return a.start.Compare(b.start) })
+	chain := make([]int, len(spans))
+	longest := 0
+	for i, s := range spans {
+		chain[i] = 1
+		for j := range i {
+			if !spans[j].end.After(s.start) {
+				chain[i] = max(chain[i], chain[j]+1)
+			}
+		}
+		longest = max(longest, chain[i])
+	}
+	return longest
+}
+
+// clickCost is what one rollback sent to and received from GitHub.
+type clickCost struct {
+	routes     []string // "METHOD route", in the order GitHub answered them
+	bytes      int      // request and response bodies
+	roundTrips int
+}
+
+// costEnv is a benchmark repository in a fake, and the rollback service
+// wired as the click handler wires it.
+type costEnv struct {
+	*fakeEnv
+	rec     *roundTripRecorder
+	built   costRepo
+	service *rollback.Service
+	clicks  int
+}
+
+func newCostEnv(tb testing.TB, shape costShape) *costEnv {
+	tb.Helper()
+	rec := &roundTripRecorder{}
+	env := newFakeEnv(tb, func(next http.RoundTripper) http.RoundTripper { rec.next = next; return rec })
+	env.repo.SetPermission(requester, "maintain")
+	env.repo.SetPermission(reviewer, "write")
+	built := buildCostRepo(tb, env.repo, shape)
+	return &costEnv{
+		fakeEnv: env, rec: rec, built: built,
+		service: &rollback.Service{Repo: env.api, Permissions: env.api, Writer: env.api, Pulls: env.api, History: env.api},
+	}
+}
+
+// click rolls the release back as a click does and returns what it cost.
+// Every click opens a new pull request: the branch prefix is unique per
+// click, since the same branch name would take the path that finds the
+// pull request an earlier click opened.
+func (e *costEnv) click(tb testing.TB) (*rollback.Outcome, clickCost) {
+	tb.Helper()
+	e.gh.ResetRequests()
+	e.gh.RestoreRateLimit() // a benchmark clicks more often than GitHub's hourly budget allows
+	e.rec.take()
+	cfg := repoconfig.DefaultConfig()
+	cfg.BranchPrefix = fmt.Sprintf("rollback-%06d-", e.clicks)
+	cfg.PullRequest.Labels = []string{"rollback"}
+	cfg.PullRequest.Reviewers = []string{reviewer}
+	e.clicks++
+	out, err := e.service.Revert(context.Background(), rollback.Request{
+		Commit: e.built.release, Branch: "main", Requester: requester, Config: cfg, RequireRelease: true,
+	})
+	if err != nil {
+		tb.Fatalf("roll back %s: %v", e.built.release, err)
+	}
+	var cost clickCost
+	for _, r := range e.gh.Requests() {
+		cost.routes = append(cost.routes, r.Method+" "+r.Route)
+		cost.bytes += len(r.RequestBody) + len(r.ResponseBody)
+	}
+	cost.roundTrips = sequentialRoundTrips(e.rec.take())
+	return out, cost
+}
+
+// BenchmarkClickCost measures one rollback click (permission check, commit
+// and head reads, the revert engine's reads, tree, commit, branch, pull
+// request, labels and reviewers) against the embedded GitHub over HTTP.
+// Run: go test -run '^$' -bench . ./githubapi/
+func BenchmarkClickCost(b *testing.B) {
+	for _, shape := range costShapes {
+		b.Run(shape.String(), func(b *testing.B) {
+			env := newCostEnv(b, shape)
+			calls, bytes, roundTrips := 0, 0, 0
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				_, cost := env.click(b)
+				calls += len(cost.routes)
+				bytes += cost.bytes
+				roundTrips += cost.roundTrips
+			}
+			b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
+			b.ReportMetric(float64(bytes)/float64(b.N), "bytes/op")
+			b.ReportMetric(float64(roundTrips)/float64(b.N), "roundtrips/op")
+		})
+	}
+}
+
+// maxClickCalls is the most requests a click may make: the README and
+// docs/performance.md promise it.
+const maxClickCalls = 13
+
+// TestClickCostIsFlat shows that a click makes the same requests whatever
+// the size of the repository and the length of its history, and moves
+// about as many bytes, and that each click rolls the release back.
+func TestClickCostIsFlat(t *testing.T) {
+	t.Parallel()
+	costs := make([]clickCost, len(costShapes))
+	for i, shape := range costShapes {
+		// A subtest per shape, so that each fake is freed before the next.
+		t.Run(shape.String(), func(t *testing.T) {
+			env := newCostEnv(t, shape)
+			out, cost := env.click(t)
+			if out.Existing || out.PullRequest == nil {
+				t.Fatalf("outcome %+v, want a new pull request", out)
+			}
+			if out.Release == nil {
+				t.Errorf("%s not detected as a release", env.built.release)
+			}
+			if got, err := env.repo.ReadFile(out.Branch, releasePath); err != nil || got != env.built.before {
+				t.Errorf("%s on %s is %q (%v), want the content before the release %q", releasePath, out.Branch, got, err, env.built.before)
+			}
+			if tip, err := env.repo.ReadFile("main", releasePath); err != nil || tip != env.built.after {
+				t.Errorf("%s on main is %q (%v), want the release's content %q", releasePath, tip, err, env.built.after)
+			}
+			if prs := env.repo.PullRequests(); len(prs) != 1 {
+				t.Errorf("%d pull requests, want 1", len(prs))
+			}
+			if len(cost.routes) > maxClickCalls {
+				t.Errorf("%d requests, want at most %d:\n%s", len(cost.routes), maxClickCalls, strings.Join(cost.routes, "\n"))
+			}
+			costs[i] = cost
+			t.Logf("%d calls, %d bytes, %d sequential round trips", len(cost.routes), cost.bytes, cost.roundTrips)
+		})
+	}
+	if t.Failed() {
+		return
+	}
+	// Concurrent requests reach the fake in either order.
+	sorted := func(routes []string) []string { return slices.Sorted(slices.Values(routes)) }
+	want := sorted(costs[0].routes)
+	least, most := costs[0].bytes, costs[0].bytes
+	for i, c := range costs[1:] {
+		if got := sorted(c.routes); !slices.Equal(got, want) {
+			t.Errorf("%v makes the requests\n%s\nwhile %v makes\n%s", costShapes[i+1], strings.Join(got, "\n"), costShapes[0], strings.Join(want, "\n"))
+		}
+		least, most = min(least, c.bytes), max(most, c.bytes)
+	}
+	if most*4 > least*5 {
+		t.Errorf("bytes per click range from %d to %d: more than a quarter apart", least, most)
+	}
+}
