@@ -533,3 +533,35 @@ func TestCommentRollbackOfASupersededReleaseNamesTheRestoreCommand(t *testing.T)
 		t.Errorf("kustomization after the restore:\n%s\nwant:\n%s", after, want)
 	}
 }
+
+func TestSupersededImageItsReleaseDidNotNameIsNamedByItsPolicy(t *testing.T) {
+	e := start(t)
+	// Helm values whose tag line is too far from the repository line for a
+	// release's diff to show the image.
+	const valuesPath = "apps/api/values.yaml"
+	values := func(tag string) string {
+		return "image:\n  repository: ghcr.io/acme/api\n  pullPolicy: IfNotPresent\n  # The tag follows the image policy.\n  # Keep the marker.\n" +
+			"  tag: " + tag + ` # {"$imagepolicy": "flux-system:api:tag"}` + "\n"
+	}
+	if _, err := e.repo.EditByHand(e.ctx, valuesPath, "Add the api values", func(string) string { return values("3.1.0") }); err != nil {
+		t.Fatal(err)
+	}
+	release := func(tag string) string {
+		sha, _, err := e.repo.CommitAndPush(e.ctx, "main", fakegithub.CommitSpec{
+			Message: "Update from image update automation\n", Author: sandbox.FluxV2,
+			Files: map[string]*fakegithub.File{valuesPath: {Content: values(tag)}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sha
+	}
+	first := release("3.2.0")
+	later := release("3.3.0")
+
+	reply := restoreComment(t, e, "/rollback "+first[:7])
+	want := fmt.Sprintf("The image of policy flux-system:api is now at 3.3.0, released in %s (1 release after this one)", later[:7])
+	if !strings.Contains(restoreRendered(reply), want) {
+		t.Errorf("reply lacks %q:\n%s", want, reply)
+	}
+}

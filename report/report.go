@@ -216,8 +216,14 @@ func writeSuperseded(b *strings.Builder, s *rollback.Superseded) {
 		if len(m.Later) == 1 {
 			noun = "release"
 		}
+		// The label starts the sentence; only a policy's "the image of ..."
+		// is capitalised, never an image's own name.
+		label := m.Label()
+		if m.Image == "" {
+			label = strings.ToUpper(label[:1]) + label[1:]
+		}
 		fmt.Fprintf(b, "%s is now at %s, released in %s (%d %s after this one); reverting this commit alone no longer applies.\n\n",
-			markdown.Escape(rollback.ShortImage(m.Image)), markdown.Code(m.Now), short(last.SHA), len(m.Later), noun)
+			markdown.Escape(label), markdown.Code(m.Now), short(last.SHA), len(m.Later), noun)
 		b.WriteString("| Later release | Tag | Date |\n|---|---|---|\n")
 		for _, l := range m.Later {
 			fmt.Fprintf(b, "| %s | %s | %s |\n", short(l.SHA), markdown.Escape(l.Tag), markdown.Escape(l.Date))
