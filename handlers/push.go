@@ -46,6 +46,11 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 		return nil
 	}
 
+	if len(event.Commits) >= maxPushCommits {
+		logger.Warn().Int("commits", len(event.Commits)).Str("before", event.GetBefore()).Str("after", event.GetAfter()).
+			Msg("the push lists GitHub's maximum of commits: its earlier commits are not examined")
+	}
+
 	// Only commits that touched YAML can be releases: a push of ordinary
 	// code costs no GitHub request at all.
 	candidates := yamlCommits(event.Commits)
@@ -110,6 +115,10 @@ func configRunShown(ctx context.Context, client *github.Client, appID int64, own
 	}
 	return len(res.CheckRuns) > 0, nil
 }
+
+// maxPushCommits is the most commits GitHub lists in a push webhook; a
+// longer push lists its latest ones.
+const maxPushCommits = 2048
 
 // zeroSHA is the "after" of a deleted branch.
 const zeroSHA = "0000000000000000000000000000000000000000"

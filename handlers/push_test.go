@@ -534,8 +534,9 @@ func (c *pushCapture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // that each step makes: the embedded GitHub renders each push's payload
 // (it lists at most 20 commits in one, as GitHub's timeline events do), and
 // their commit lists are joined, as GitHub's webhooks list up to 2,048
-// commits of a push.
-func pushAsOne(t *testing.T, e *env, branch string, steps int, step func(i int)) *http.Response {
+// commits of a push. It returns the app's answer and how many commits the
+// push listed.
+func pushAsOne(t *testing.T, e *env, branch string, steps int, step func(i int)) (*http.Response, int) {
 	t.Helper()
 	capture := &pushCapture{}
 	srv := httptest.NewServer(capture)
@@ -563,9 +564,6 @@ func pushAsOne(t *testing.T, e *env, branch string, steps int, step func(i int))
 		joined["after"], joined["head_commit"] = m["after"], m["head_commit"]
 	}
 	joined["commits"] = commits
-	if len(commits) != steps*20 {
-		t.Fatalf("the joined push lists %d commits, want %d", len(commits), steps*20)
-	}
 	body, err := json.Marshal(joined)
 	if err != nil {
 		t.Fatal(err)
@@ -585,7 +583,7 @@ func pushAsOne(t *testing.T, e *env, branch string, steps int, step func(i int))
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	return resp
+	return resp, len(commits)
 }
 
 func TestPushOfThreeHundredCommitsMarksEveryRelease(t *testing.T) {
@@ -594,7 +592,7 @@ func TestPushOfThreeHundredCommitsMarksEveryRelease(t *testing.T) {
 	repo := e.repo.Repo
 	var releases []string
 	yaml := 0
-	resp := pushAsOne(t, e, "main", 15, func(batch int) {
+	resp, listed := pushAsOne(t, e, "main", 15, func(batch int) {
 		for j := range 20 {
 			i := batch*20 + j
 			switch i % 4 {
@@ -617,8 +615,8 @@ func TestPushOfThreeHundredCommitsMarksEveryRelease(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("the push of 300 commits answered %s", resp.Status)
 	}
-	if len(releases) != 150 || yaml != 225 {
-		t.Fatalf("made %d releases and %d YAML commits, want 150 and 225", len(releases), yaml)
+	if listed != 300 || len(releases) != 150 || yaml != 225 {
+		t.Fatalf("pushed %d commits, %d releases and %d YAML commits, want 300, 150 and 225", listed, len(releases), yaml)
 	}
 	runs := pushRunsByCommit(repo)
 	for _, sha := range releases {
@@ -797,5 +795,30 @@ func TestPushTitleOfALongImageNameIsCutBetweenCharacters(t *testing.T) {
 	}
 	if !strings.HasPrefix(title, strings.Repeat("é", 50)) || !strings.HasSuffix(title, "…") {
 		t.Errorf("title = %q, want the image name cut short with an ellipsis", title)
+	}
+}
+
+func TestPushListingGitHubsMaximumOfCommitsIsLogged(t *testing.T) {
+	e := startPushEnv(t)
+	pushAnnounceBase(t, e)
+	const warning = "the push lists GitHub's maximum of commits"
+	// Batches of 16 commits, each one push of the embedded GitHub.
+	for _, n := range []int{2032, 2048} {
+		resp, listed := pushAsOne(t, e, "main", n/16, func(batch int) {
+			for j := range 16 {
+				pushCommit(t, e.repo.Repo, "main", sandbox.Human, "Note", map[string]*fakegithub.File{
+					"README.md": {Content: fmt.Sprintf("# Deploy %d %d %d\n", n, batch, j)},
+				})
+			}
+		})
+		if listed != n {
+			t.Fatalf("the push lists %d commits, want %d", listed, n)
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("the push of %d commits answered %s", n, resp.Status)
+		}
+		if got, want := strings.Contains(e.logs.String(), warning), n == 2048; got != want {
+			t.Errorf("after %d commits: warned %v, want %v", n, got, want)
+		}
 	}
 }
