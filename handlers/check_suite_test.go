@@ -140,3 +140,22 @@ func TestCheckSuiteRequestedIsLeftToThePush(t *testing.T) {
 		t.Errorf("check runs made for check_suite requested: %+v", runs)
 	}
 }
+
+func TestCheckSuiteRerequestedInADisabledRepositoryCreatesNothing(t *testing.T) {
+	e := startPushEnv(t)
+	pushAnnounceBase(t, e)
+	repo := e.repo.Repo
+	sha := pushReleaseV1(t, repo, "main", pushImageAPIJS, "master-26a4b87")
+	pushDelivered(t)(repo.Push(e.ctx, "main"))
+	first := e.rollbackRun(t, repo, sha)
+	pushCommit(t, repo, "main", sandbox.Human, "Turn flux-rollback off", map[string]*fakegithub.File{
+		".github/flux-rollback.yml": {Content: "version: 1\nenabled: false\n"},
+	})
+
+	e.GitHub.ResetRequests()
+	pushDelivered(t)(repo.RerequestCheckSuite(e.ctx, first.SuiteID, sandbox.Human.Login))
+	if runs := repo.CheckRuns(sha); len(runs) != 1 {
+		t.Errorf("want only the first check run, got %+v", runs)
+	}
+	checkPushCalls(t, e, pushConfigCallsWithFile)
+}

@@ -48,7 +48,7 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 
 	if len(event.Commits) >= maxPushCommits {
 		logger.Warn().Int("commits", len(event.Commits)).Str("before", event.GetBefore()).Str("after", event.GetAfter()).
-			Msg("the push lists GitHub's maximum of commits: its earlier commits are not examined")
+			Msg("the push lists GitHub's maximum of commits: any earlier commits of it are not examined")
 	}
 
 	// Only commits that touched YAML can be releases: a push of ordinary
