@@ -233,7 +233,7 @@ func TestConfigEachRepositoryFollowsItsEffectiveConfiguration(t *testing.T) {
 		requireMentions(t, "the reply", res.onlyReply(t), "Opened "+pullLink(s.initechDeploy.Repo, pr.Number))
 	})
 
-	// Each installation's token was used for its own repositories only.
+	// Every delivery of the scenario, pushes included, was accepted.
 	for _, d := range e.GitHub.Deliveries() {
 		if d.StatusCode != http.StatusOK {
 			t.Errorf("%s delivery %s answered %d: %s", d.Event, d.GUID, d.StatusCode, d.ResponseBody)
