@@ -135,10 +135,10 @@ func (s *Sandbox) Close() error {
 	return errors.Join(err, s.closeGitHub())
 }
 
+// closeGitHub stops the embedded GitHub at once: the app is stopped by then,
+// and a graceful shutdown would wait for its idle keep-alive connections.
 func (s *Sandbox) closeGitHub() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return s.githubServer.Shutdown(ctx)
+	return s.githubServer.Close()
 }
 
 func randomHex(n int) (string, error) {
