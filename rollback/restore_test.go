@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -502,4 +503,39 @@ func restoreChangedFiles(t *testing.T, repo *fakegithub.Repo, a, b string) []str
 		}
 	}
 	return out
+}
+
+func TestConcurrentRestoresOpenOnePullRequest(t *testing.T) {
+	f := newRestoreFixture(t, newRestoreHub(t), "concurrent")
+	release := f.releaseAPIJS("master-26a4b87")
+	f.releaseAPIJS("master-9c1e2f0")
+	const clicks = 4
+	outs := make([]*rollback.Outcome, clicks)
+	errs := make([]error, clicks)
+	var wg sync.WaitGroup
+	for i := range clicks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = f.svc.Restore(context.Background(), restoreRequest(release))
+		}()
+	}
+	wg.Wait()
+	for i := range clicks {
+		if errs[i] != nil || outs[i].PullRequest.Number != outs[0].PullRequest.Number {
+			t.Errorf("restore %d: %+v, %v", i, outs[i], errs[i])
+		}
+	}
+	if n := len(f.repo.PullRequests()); n != 1 {
+		t.Errorf("%d simultaneous restores opened %d pull requests", clicks, n)
+	}
+	var branches []string
+	for ref := range f.repo.Refs() {
+		if strings.HasPrefix(ref, "refs/heads/rollback-") {
+			branches = append(branches, ref)
+		}
+	}
+	if len(branches) != 1 {
+		t.Errorf("branches %v, want one", branches)
+	}
 }
