@@ -14,7 +14,10 @@ import (
 	"github.com/fluxrollback/flux-rollback/internal/gitoracle"
 )
 
-var propertyCases = flag.Int("revert.cases", 600, "random (commit, head) pairs checked against git revert by TestRevertMatchesGit")
+var (
+	propertyCases = flag.Int("revert.cases", 600, "random (commit, head) pairs checked against git revert by TestRevertMatchesGit")
+	propertySeed  = flag.Int64("revert.seed", 0, "run TestRevertMatchesGit on this history only; its cases are numbered as in the full run")
+)
 
 // repoReader reads a repository on disk through git.
 type repoReader struct{ repo *gitoracle.Repo }
@@ -60,29 +63,45 @@ func (c *countingReader) Blob(ctx context.Context, sha string) ([]byte, error) {
 // checkAgainstGit reverts commit on head with the engine and with git and
 // fails the test, with a reproduction, when they disagree. It returns git's
 // outcome and the engine's answer.
-func checkAgainstGit(t *testing.T, repo *gitoracle.Repo, commit gitoracle.Commit, head string, seed int64) (gitoracle.Outcome, *Result, error) {
+func checkAgainstGit(t *testing.T, repo *gitoracle.Repo, commit gitoracle.Commit, head string) (gitoracle.Outcome, *Result, error) {
 	t.Helper()
-	return checkAgainstGitWith(t, repo, repoReader{repo}, commit, head, seed, repo.Revert)
+	return checkAgainstGitWith(t, repo, repoReader{repo}, commit, head, caseInfo{}, repo.Revert)
 }
 
 // gitRevert is how the test asks git: Repo.Revert runs git revert itself,
 // Repo.MergeRevert the same merge faster.
 type gitRevert func(commit, head string) (gitoracle.RevertResult, error)
 
-func checkAgainstGitWith(t *testing.T, repo *gitoracle.Repo, reader Reader, commit gitoracle.Commit, head string, seed int64, git gitRevert) (gitoracle.Outcome, *Result, error) {
+// caseInfo says how to replay a property case; zero for table cases.
+type caseInfo struct {
+	seed       int64 // the history's seed
+	index      int   // the case's number in the history
+	known      bool  // the request gives Request.Known
+	commit, to int   // indexes of C and H in the history
+}
+
+func (c caseInfo) String() string {
+	if c.seed == 0 {
+		return "table case"
+	}
+	return fmt.Sprintf("history seed %d, case %d (commit %d, head %d; replay: go test ./revert/ -run TestRevertMatchesGit -revert.seed=%d)",
+		c.seed, c.index, c.commit, c.to, c.seed)
+}
+
+func checkAgainstGitWith(t *testing.T, repo *gitoracle.Repo, reader Reader, commit gitoracle.Commit, head string, info caseInfo, git gitRevert) (gitoracle.Outcome, *Result, error) {
 	t.Helper()
 	want, err := git(commit.SHA, head)
 	if err != nil {
-		t.Fatalf("seed %d: git: %v", seed, err)
+		t.Fatalf("%v: git: %v", info, err)
 	}
 	headTree, err := repo.TreeOf(head)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req := Request{Commit: commit.SHA, Parents: commit.Parents, Head: head, Paths: commit.Paths}
-	if seed%2 == 0 {
-		// Half of the cases also give the commit's blobs, as callers
-		// that have GitHub's commit file list do.
+	if info.known {
+		// The commit's blobs, as callers that have GitHub's list of the
+		// commit's files give them.
 		req.Known = knownBlobs(t, repo, commit)
 	}
 	got, gotErr := Revert(context.Background(), reader, req)
@@ -90,7 +109,7 @@ func checkAgainstGitWith(t *testing.T, repo *gitoracle.Repo, reader Reader, comm
 
 	fail := func(format string, args ...any) {
 		t.Helper()
-		t.Fatalf("seed %d: revert %s on %s: %s\ngit said: %s\n%s", seed, commit.SHA, head,
+		t.Fatalf("%v: revert %s on %s (Request.Known given: %v): %s\ngit said: %s\n%s", info, commit.SHA, head, info.known,
 			fmt.Sprintf(format, args...), strings.TrimSpace(want.Output), reproduction(repo, commit, head))
 	}
 	var conflict *ConflictError
@@ -190,6 +209,9 @@ func TestRevertMatchesGit(t *testing.T) {
 	for s := int64(1); s <= int64(max(3, (*propertyCases+199)/200)); s++ {
 		seeds = append(seeds, s)
 	}
+	if *propertySeed != 0 {
+		seeds = []int64{*propertySeed}
+	}
 	var mu sync.Mutex
 	total := map[gitoracle.Outcome]int{}
 	totalMerged, totalRefused := 0, 0
@@ -237,7 +259,8 @@ func TestRevertMatchesGit(t *testing.T) {
 							return slow, nil
 						}
 					}
-					outcome, _, err := checkAgainstGitWith(t, h.Repo, reader, c, h.Commits[j].SHA, seed*100000+int64(k), git)
+					info := caseInfo{seed: seed, index: k, known: k%2 == 1, commit: i, to: j}
+					outcome, _, err := checkAgainstGitWith(t, h.Repo, reader, c, h.Commits[j].SHA, info, git)
 					outcomes[outcome]++
 					var ce *ConflictError
 					if outcome != gitoracle.Conflict && errors.As(err, &ce) {

@@ -389,7 +389,7 @@ func TestRevertCases(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			repo, commit, head := c.build(t)
-			outcome, res, err := checkAgainstGit(t, repo, commit, head, 0)
+			outcome, res, err := checkAgainstGit(t, repo, commit, head)
 			if outcome != c.want {
 				t.Fatalf("git's outcome is %v, the case expects %v (engine: %+v, %v)", outcome, c.want, res, err)
 			}
@@ -456,7 +456,7 @@ func TestConflictHunks(t *testing.T) {
 		commit: files{"app.yaml": text("image: app:1.1\nreplicas: 1\nport: 80\nname: app\nteam: a\n")},
 		head:   []files{{"app.yaml": text("image: app:1.2\nreplicas: 1\nport: 80\nname: app\nteam: b\n")}},
 	}.build(t)
-	_, _, err := checkAgainstGit(t, repo, commit, head, 0)
+	_, _, err := checkAgainstGit(t, repo, commit, head)
 	var ce *ConflictError
 	if !errors.As(err, &ce) {
 		t.Fatalf("want a conflict, got %v", err)
@@ -500,7 +500,7 @@ func TestReadsStayOnChangedPaths(t *testing.T) {
 		head: []files{{"apps/web/deploy.yaml": text("one\nTWO\nthree\nfour\nFIVE\n")}},
 	}.build(t)
 	reader := &countingReader{Reader: repoReader{repo}}
-	outcome, res, err := checkAgainstGitWith(t, repo, reader, commit, head, 0, repo.Revert)
+	outcome, res, err := checkAgainstGitWith(t, repo, reader, commit, head, caseInfo{}, repo.Revert)
 	if outcome != gitoracle.Clean || err != nil {
 		t.Fatalf("outcome %v, error %v", outcome, err)
 	}
@@ -546,7 +546,7 @@ func TestNoBlobReadsWithoutMerges(t *testing.T) {
 		head:   []files{{"unrelated.yaml": text("u\n")}},
 	}.build(t)
 	reader := &countingReader{Reader: repoReader{repo}}
-	outcome, _, err := checkAgainstGitWith(t, repo, reader, commit, head, 0, repo.Revert)
+	outcome, _, err := checkAgainstGitWith(t, repo, reader, commit, head, caseInfo{}, repo.Revert)
 	if outcome != gitoracle.Clean || err != nil {
 		t.Fatalf("outcome %v, error %v", outcome, err)
 	}
