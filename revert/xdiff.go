@@ -55,8 +55,7 @@ func diffIDs(alg diffAlgorithm, a, b []int) []edit {
 	fa, fb := newLineFile(a), newLineFile(b)
 	switch alg {
 	case algorithmHistogram:
-		h := histogram{a: fa, b: fb}
-		h.diff(1, fa.n(), 1, fb.n())
+		newHistogram(fa, fb).diff(1, fa.n(), 1, fb.n())
 	default:
 		classicDiff(fa, fb, 0, fa.n(), 0, fb.n())
 	}
@@ -105,6 +104,27 @@ const maxChainLength = 64
 
 type histogram struct {
 	a, b *lineFile
+	// Scratch space reused by every findLCS of one diff; recOf is indexed
+	// by line id and cleared after each use.
+	recOf    []int32      // line id -> 1 + index into recs, 0 if unseen
+	recs     []histRecord // distinct lines of the indexed region
+	lineMap  []int32      // line - ptrShift -> index into recs
+	nextPtrs []int        // next occurrence of the same line, 0 if none
+}
+
+func newHistogram(a, b *lineFile) *histogram {
+	maxID := -1
+	for _, ids := range [][]int{a.ids, b.ids} {
+		for _, id := range ids {
+			maxID = max(maxID, id)
+		}
+	}
+	return &histogram{
+		a: a, b: b,
+		recOf:    make([]int32, maxID+1),
+		lineMap:  make([]int32, a.n()),
+		nextPtrs: make([]int, a.n()),
+	}
 }
 
 // histRecord is one distinct line of the indexed region: its first
@@ -113,10 +133,8 @@ type histRecord struct {
 	ptr, cnt int
 }
 
+// histIndex is the state of one findLCS.
 type histIndex struct {
-	records   map[int]*histRecord // by line id
-	lineMap   []*histRecord       // by line - ptrShift
-	nextPtrs  []int               // next occurrence of the same line, 0 if none
 	ptrShift  int
 	cnt       int
 	hasCommon bool
@@ -161,26 +179,29 @@ func (h *histogram) diff(line1, count1, line2, count2 int) {
 // findLCS finds the longest common run anchored on the least frequent common
 // line. fallBack reports that every common line is too frequent.
 func (h *histogram) findLCS(line1, count1, line2, count2 int) (lcs region, fallBack bool) {
-	idx := &histIndex{
-		records:  make(map[int]*histRecord),
-		lineMap:  make([]*histRecord, count1),
-		nextPtrs: make([]int, count1),
-		ptrShift: line1,
-	}
+	idx := &histIndex{ptrShift: line1}
 	end1 := line1 + count1 - 1
+	h.recs = h.recs[:0]
+	clear(h.nextPtrs[:count1])
 	for ptr := end1; ptr >= line1; ptr-- {
 		id := h.a.ids[ptr-1]
-		if rec, ok := idx.records[id]; ok {
-			idx.nextPtrs[ptr-line1] = rec.ptr
+		if r := h.recOf[id]; r != 0 {
+			rec := &h.recs[r-1]
+			h.nextPtrs[ptr-line1] = rec.ptr
 			rec.ptr = ptr
 			rec.cnt++
-			idx.lineMap[ptr-line1] = rec
+			h.lineMap[ptr-line1] = r - 1
 			continue
 		}
-		rec := &histRecord{ptr: ptr, cnt: 1}
-		idx.records[id] = rec
-		idx.lineMap[ptr-line1] = rec
+		h.recs = append(h.recs, histRecord{ptr: ptr, cnt: 1})
+		h.recOf[id] = int32(len(h.recs))
+		h.lineMap[ptr-line1] = int32(len(h.recs) - 1)
 	}
+	defer func() {
+		for ptr := line1; ptr <= end1; ptr++ {
+			h.recOf[h.a.ids[ptr-1]] = 0
+		}
+	}()
 
 	idx.cnt = maxChainLength + 1
 	for bPtr := line2; bPtr <= line2+count2-1; {
@@ -191,20 +212,21 @@ func (h *histogram) findLCS(line1, count1, line2, count2 int) (lcs region, fallB
 
 func (h *histogram) tryLCS(idx *histIndex, lcs *region, bPtr, line1, count1, line2, count2 int) int {
 	bNext := bPtr + 1
-	rec, ok := idx.records[h.b.ids[bPtr-1]]
-	if !ok {
+	r := h.recOf[h.b.ids[bPtr-1]]
+	if r == 0 {
 		return bNext
 	}
+	rec := h.recs[r-1]
 	if rec.cnt > idx.cnt {
 		idx.hasCommon = true
 		return bNext
 	}
 	end1, end2 := line1+count1-1, line2+count2-1
 	a, b := h.a.ids, h.b.ids
-	cntAt := func(ptr int) int { return idx.lineMap[ptr-idx.ptrShift].cnt }
+	cntAt := func(ptr int) int { return h.recs[h.lineMap[ptr-idx.ptrShift]].cnt }
 	idx.hasCommon = true
 	for as := rec.ptr; ; {
-		np := idx.nextPtrs[as-idx.ptrShift]
+		np := h.nextPtrs[as-idx.ptrShift]
 		bs, ae, be := bPtr, as, bPtr
 		rc := rec.cnt
 		for line1 < as && line2 < bs && a[as-2] == b[bs-2] {
@@ -232,7 +254,7 @@ func (h *histogram) tryLCS(idx *histIndex, lcs *region, bPtr, line1, count1, lin
 			break
 		}
 		for np != 0 && np <= ae {
-			np = idx.nextPtrs[np-idx.ptrShift]
+			np = h.nextPtrs[np-idx.ptrShift]
 		}
 		if np == 0 {
 			break
