@@ -16,7 +16,6 @@ import (
 const (
 	modeFile       = "100644"
 	modeExecutable = "100755"
-	modeSymlink    = "120000"
 	modeGitlink    = "160000"
 	modeTree       = "040000"
 )
@@ -33,8 +32,8 @@ const binaryProbeSize = 8000
 // Revert computes the tree changes of `git revert req.Commit` applied on
 // req.Head: a three-way merge with the reverted commit as base, the head as
 // "ours" and the commit's parent as "theirs", resolved path by path as git's
-// merge-ort resolves it. It reads only the directories along req.Paths and
-// only the blobs of files both sides changed.
+// merge-ort resolves it. It reads only directories on the way to req.Paths
+// (see readTrees) and only the blobs of files both sides changed.
 //
 // It returns *ConflictError where git would stop with conflicts,
 // ErrNothingToRevert where the merge leaves the head's tree unchanged, and
