@@ -44,7 +44,7 @@ func TestRerequestRecreatesTheCheckRun(t *testing.T) {
 			if fresh.ID == first.ID || fresh.SuiteID != first.SuiteID {
 				t.Errorf("new check run %d in suite %d, want a new run in suite %d", fresh.ID, fresh.SuiteID, first.SuiteID)
 			}
-			checkReleaseRun(t, fresh, "api-js master-f01225d -> master-26a4b87", []string{
+			pushCheckReleaseRun(t, fresh, "api-js master-f01225d -> master-26a4b87", []string{
 				"| gcr.io/track-compliance/api-js | master-f01225d | master-26a4b87 | app/bases/kustomization.yaml:11 |",
 			}, "main")
 			if fresh.Output != first.Output {
@@ -52,7 +52,7 @@ func TestRerequestRecreatesTheCheckRun(t *testing.T) {
 			}
 			// Configuration, the commit, and the creation: a re-run always
 			// creates, so there is no lookup.
-			checkPushCalls(t, e, pushConfigCallsWithoutFile+1+1)
+			pushCheckCalls(t, e, pushConfigCallsWithoutFile+1+1)
 		})
 	}
 }
@@ -83,7 +83,7 @@ func TestRerequestKeepsTheWatchedBranchOfTheRelease(t *testing.T) {
 			if len(runs) != 2 {
 				t.Fatalf("want the old and a new check run, got %+v", runs)
 			}
-			checkReleaseRun(t, runs[1], "api-js master-f01225d -> master-2222222", []string{
+			pushCheckReleaseRun(t, runs[1], "api-js master-f01225d -> master-2222222", []string{
 				"| gcr.io/track-compliance/api-js | master-f01225d | master-2222222 | app/bases/kustomization.yaml:11 |",
 			}, "staging")
 		})
@@ -135,7 +135,7 @@ func TestCheckSuiteRequestedIsLeftToThePush(t *testing.T) {
 	sha := pushReleaseV1(t, repo, "main", pushImageAPIJS, "master-26a4b87")
 	// GitHub asks for a suite on every push; the push event does the work.
 	pushDelivered(t)(repo.RequestCheckSuite(e.ctx, sha))
-	checkPushCalls(t, e, 0)
+	pushCheckCalls(t, e, 0)
 	if runs := repo.CheckRuns(sha); len(runs) != 0 {
 		t.Errorf("check runs made for check_suite requested: %+v", runs)
 	}
@@ -157,5 +157,5 @@ func TestCheckSuiteRerequestedInADisabledRepositoryCreatesNothing(t *testing.T) 
 	if runs := repo.CheckRuns(sha); len(runs) != 1 {
 		t.Errorf("want only the first check run, got %+v", runs)
 	}
-	checkPushCalls(t, e, pushConfigCallsWithFile)
+	pushCheckCalls(t, e, pushConfigCallsWithFile)
 }

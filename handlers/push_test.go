@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -114,8 +115,8 @@ func pushEdit(t *testing.T, repo *fakegithub.Repo, branch, path string, edit fun
 	return map[string]*fakegithub.File{path: {Content: updated}}
 }
 
-// setTags sets the newTag of each image in a kustomization.
-func setTags(tags map[string]string) func(string) string {
+// pushSetTags sets the newTag of each image in a kustomization.
+func pushSetTags(tags map[string]string) func(string) string {
 	return func(s string) string {
 		for image, tag := range tags {
 			s = pushNewTag(image).ReplaceAllString(s, "${1}"+tag)
@@ -129,7 +130,7 @@ func setTags(tags map[string]string) func(string) string {
 func pushReleaseV1(t *testing.T, repo *fakegithub.Repo, branch, image, tag string) string {
 	t.Helper()
 	return pushCommit(t, repo, branch, sandbox.FluxV1, fmt.Sprintf("Auto-release %s:%s\n\n[ci skip]", image, tag),
-		pushEdit(t, repo, branch, sandbox.KustomizationPath, setTags(map[string]string{image: tag})))
+		pushEdit(t, repo, branch, sandbox.KustomizationPath, pushSetTags(map[string]string{image: tag})))
 }
 
 var pushWebImage = regexp.MustCompile(`(image: ghcr\.io/acme/web:)(\S+)( # \{"\$imagepolicy": "flux-system:web"\})`)
@@ -179,9 +180,9 @@ func pushTableCells(row string) []string {
 	return append(cells, strings.TrimSpace(cell.String()))
 }
 
-// checkReleaseRun asserts a release's check run: its wording and its one
+// pushCheckReleaseRun asserts a release's check run: its wording and its one
 // Roll back button.
-func checkReleaseRun(t *testing.T, run fakegithub.CheckRun, title string, rows []string, branch string) {
+func pushCheckReleaseRun(t *testing.T, run fakegithub.CheckRun, title string, rows []string, branch string) {
 	t.Helper()
 	if run.Name != githubapi.CheckRunName || run.Status != "completed" || run.Conclusion != "neutral" {
 		t.Errorf("check run %s on %s is %s/%s, want Rollback completed/neutral", run.Name, run.HeadSHA[:7], run.Status, run.Conclusion)
@@ -227,8 +228,8 @@ func pushRoutes(reqs []fakegithub.Request) string {
 	return b.String()
 }
 
-// checkPushCalls asserts how many GitHub calls the last push made.
-func checkPushCalls(t *testing.T, e *env, want int) {
+// pushCheckCalls asserts how many GitHub calls the last push made.
+func pushCheckCalls(t *testing.T, e *env, want int) {
 	t.Helper()
 	if calls := e.apiCalls(); len(calls) != want {
 		t.Errorf("the push made %d GitHub calls, want %d:\n%s", len(calls), want, pushRoutes(calls))
@@ -244,7 +245,7 @@ func TestPushMarksEachReleaseCommitOfAMixedPush(t *testing.T) {
 	// A person bumps a tag and changes something else in the same commit.
 	bumpAndMore := pushCommit(t, repo, "main", sandbox.Human, "Auto-release gcr.io/track-compliance/api:master-5e6f7a8",
 		pushEdit(t, repo, "main", sandbox.KustomizationPath, func(s string) string {
-			s = setTags(map[string]string{pushImageAPI: "master-5e6f7a8"})(s)
+			s = pushSetTags(map[string]string{pushImageAPI: "master-5e6f7a8"})(s)
 			return strings.Replace(s, "- frontend.yaml\n", "- frontend.yaml\n- worker.yaml\n", 1)
 		}))
 	// A message that talks of a release, on a commit that is not one.
@@ -255,7 +256,7 @@ func TestPushMarksEachReleaseCommitOfAMixedPush(t *testing.T) {
 	v2 := pushReleaseV2(t, repo, "main", "1.5.0")
 	multi := pushCommit(t, repo, "main", sandbox.FluxV1,
 		"Auto-release multiple (2) images\n\n - gcr.io/track-compliance/api:master-9a8b7c6\n - gcr.io/track-compliance/frontend:master-2b3c4d5\n\n[ci skip]",
-		pushEdit(t, repo, "main", sandbox.KustomizationPath, setTags(map[string]string{
+		pushEdit(t, repo, "main", sandbox.KustomizationPath, pushSetTags(map[string]string{
 			pushImageAPI: "master-9a8b7c6", pushImageFrontend: "master-2b3c4d5",
 		})))
 	docs := pushCommit(t, repo, "main", sandbox.Human, "Explain the release process",
@@ -288,13 +289,13 @@ func TestPushMarksEachReleaseCommitOfAMixedPush(t *testing.T) {
 		t.Fatalf("the push lists %d commits, want 8", len(payload.Commits))
 	}
 
-	checkReleaseRun(t, e.rollbackRun(t, repo, v1), "api-js master-f01225d -> master-26a4b87", []string{
+	pushCheckReleaseRun(t, e.rollbackRun(t, repo, v1), "api-js master-f01225d -> master-26a4b87", []string{
 		"| gcr.io/track-compliance/api-js | master-f01225d | master-26a4b87 | app/bases/kustomization.yaml:11 |",
 	}, "main")
-	checkReleaseRun(t, e.rollbackRun(t, repo, v2), "web 1.4.2 -> 1.5.0", []string{
+	pushCheckReleaseRun(t, e.rollbackRun(t, repo, v2), "web 1.4.2 -> 1.5.0", []string{
 		"| ghcr.io/acme/web | 1.4.2 | 1.5.0 | apps/web/deployment.yaml:18 |",
 	}, "main")
-	checkReleaseRun(t, e.rollbackRun(t, repo, multi), "api master-5e6f7a8 -> master-9a8b7c6 and 1 more", []string{
+	pushCheckReleaseRun(t, e.rollbackRun(t, repo, multi), "api master-5e6f7a8 -> master-9a8b7c6 and 1 more", []string{
 		"| gcr.io/track-compliance/api | master-5e6f7a8 | master-9a8b7c6 | app/bases/kustomization.yaml:10 |",
 		"| gcr.io/track-compliance/frontend | master-1c2d3e4 | master-2b3c4d5 | app/bases/kustomization.yaml:14 |",
 	}, "main")
@@ -310,7 +311,7 @@ func TestPushMarksEachReleaseCommitOfAMixedPush(t *testing.T) {
 		t.Errorf("%d check runs in the repository, want 3", got)
 	}
 	// Seven commits changed YAML (all but the README one), three are releases.
-	checkPushCalls(t, e, pushCalls(pushConfigCallsWithoutFile, 7, 3))
+	pushCheckCalls(t, e, pushCalls(pushConfigCallsWithoutFile, 7, 3))
 }
 
 func TestPushEscapesWhatCameFromTheCommit(t *testing.T) {
@@ -379,13 +380,13 @@ func TestPushWatchesTheDefaultBranchAndTheConfiguredOnes(t *testing.T) {
 
 	onMain := pushReleaseV1(t, repo, "main", pushImageAPIJS, "master-1111111")
 	pushDelivered(t)(repo.Push(e.ctx, "main"))
-	checkPushCalls(t, e, pushCalls(pushConfigCallsWithFile, 1, 1))
+	pushCheckCalls(t, e, pushCalls(pushConfigCallsWithFile, 1, 1))
 
 	e.GitHub.ResetRequests()
 	onStaging := pushReleaseV1(t, repo, "staging", pushImageAPIJS, "master-2222222")
 	pushDelivered(t)(repo.Push(e.ctx, "staging"))
-	checkPushCalls(t, e, pushCalls(pushConfigCallsWithFile, 1, 1))
-	checkReleaseRun(t, e.rollbackRun(t, repo, onStaging), "api-js master-f01225d -> master-2222222", []string{
+	pushCheckCalls(t, e, pushCalls(pushConfigCallsWithFile, 1, 1))
+	pushCheckReleaseRun(t, e.rollbackRun(t, repo, onStaging), "api-js master-f01225d -> master-2222222", []string{
 		"| gcr.io/track-compliance/api-js | master-f01225d | master-2222222 | app/bases/kustomization.yaml:11 |",
 	}, "staging")
 
@@ -394,7 +395,7 @@ func TestPushWatchesTheDefaultBranchAndTheConfiguredOnes(t *testing.T) {
 	e.GitHub.ResetRequests()
 	onFeature := pushReleaseV1(t, repo, "feature", pushImageAPIJS, "master-3333333")
 	pushDelivered(t)(repo.Push(e.ctx, "feature"))
-	checkPushCalls(t, e, pushConfigCallsWithFile)
+	pushCheckCalls(t, e, pushConfigCallsWithFile)
 
 	// Tags and deletions cost nothing.
 	e.GitHub.ResetRequests()
@@ -402,24 +403,12 @@ func TestPushWatchesTheDefaultBranchAndTheConfiguredOnes(t *testing.T) {
 	pushDelivered(t)(repo.PushTo(e.ctx, "tags/v0.9.0", onMain))
 	pushDelivered(t)(repo.DeleteBranch(e.ctx, "staging"))
 	pushDelivered(t)(repo.DeleteBranch(e.ctx, "feature"))
-	checkPushCalls(t, e, 0)
+	pushCheckCalls(t, e, 0)
 
 	want := map[string]int{onMain: 1, onStaging: 1}
-	if got := pushRunsByCommit(repo); !mapsEqual(got, want) {
+	if got := pushRunsByCommit(repo); !maps.Equal(got, want) {
 		t.Errorf("check runs by commit = %v, want %v", got, want)
 	}
-}
-
-func mapsEqual(a, b map[string]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestPushForcedRewriteMarksOnlyTheNewCommits(t *testing.T) {
@@ -434,13 +423,13 @@ func TestPushForcedRewriteMarksOnlyTheNewCommits(t *testing.T) {
 	// Rewound: nothing new to look at.
 	e.GitHub.ResetRequests()
 	pushDelivered(t)(repo.PushTo(e.ctx, "main", base))
-	checkPushCalls(t, e, 0)
+	pushCheckCalls(t, e, 0)
 
 	// Back again: both commits are listed anew, and both already have
 	// their check run.
 	e.GitHub.ResetRequests()
 	pushDelivered(t)(repo.PushTo(e.ctx, "main", second))
-	checkPushCalls(t, e, pushConfigCallsWithoutFile+2+2)
+	pushCheckCalls(t, e, pushConfigCallsWithoutFile+2+2)
 
 	// The second commit amended: only the rewritten commit is new.
 	old, err := repo.CommitInfo(second)
@@ -459,10 +448,10 @@ func TestPushForcedRewriteMarksOnlyTheNewCommits(t *testing.T) {
 	if !strings.Contains(string(d.Payload), `"forced":true`) {
 		t.Fatalf("the push is not forced: %s", d.Payload)
 	}
-	checkPushCalls(t, e, pushCalls(pushConfigCallsWithoutFile, 1, 1))
+	pushCheckCalls(t, e, pushCalls(pushConfigCallsWithoutFile, 1, 1))
 
 	want := map[string]int{first: 1, second: 1, amended: 1}
-	if got := pushRunsByCommit(repo); !mapsEqual(got, want) {
+	if got := pushRunsByCommit(repo); !maps.Equal(got, want) {
 		t.Errorf("check runs by commit = %v, want %v", got, want)
 	}
 }
@@ -472,7 +461,7 @@ func TestPushRedeliveryCreatesNoDuplicate(t *testing.T) {
 	pushAnnounceBase(t, e)
 	sha, d, err := e.repo.CommitAndPush(e.ctx, "main", fakegithub.CommitSpec{
 		Message: "Auto-release gcr.io/track-compliance/api-js:master-26a4b87\n\n[ci skip]", Author: sandbox.FluxV1,
-		Files: pushEdit(t, e.repo.Repo, "main", sandbox.KustomizationPath, setTags(map[string]string{pushImageAPIJS: "master-26a4b87"})),
+		Files: pushEdit(t, e.repo.Repo, "main", sandbox.KustomizationPath, pushSetTags(map[string]string{pushImageAPIJS: "master-26a4b87"})),
 	})
 	pushDelivered(t)(d, err)
 	first := e.rollbackRun(t, e.repo.Repo, sha)
@@ -486,7 +475,7 @@ func TestPushRedeliveryCreatesNoDuplicate(t *testing.T) {
 		t.Errorf("the check run was replaced: %d, then %d", first.ID, run.ID)
 	}
 	// The lookup finds the check run, so nothing is created.
-	checkPushCalls(t, e, pushConfigCallsWithoutFile+1+1)
+	pushCheckCalls(t, e, pushConfigCallsWithoutFile+1+1)
 }
 
 func TestPushGitHubCalls(t *testing.T) {
@@ -498,7 +487,7 @@ func TestPushGitHubCalls(t *testing.T) {
 	pushCommit(t, repo, "main", sandbox.Human, "Document", map[string]*fakegithub.File{"README.md": {Content: "# Deploy\n"}})
 	pushCommit(t, repo, "main", sandbox.Human, "Check harder", map[string]*fakegithub.File{"scripts/check.sh": {Content: "#!/bin/sh\nset -e\n", Mode: "100755"}})
 	pushDelivered(t)(repo.Push(e.ctx, "main"))
-	checkPushCalls(t, e, 0)
+	pushCheckCalls(t, e, 0)
 
 	// Five YAML commits, two of them releases.
 	e.GitHub.ResetRequests()
@@ -511,7 +500,7 @@ func TestPushGitHubCalls(t *testing.T) {
 	pushCommit(t, repo, "main", sandbox.Human, "Add a worker", map[string]*fakegithub.File{"apps/worker/deployment.yml": {Content: "kind: Deployment\n"}})
 	pushCommit(t, repo, "main", sandbox.Human, "Drop the worker", map[string]*fakegithub.File{"apps/worker/deployment.yml": nil})
 	pushDelivered(t)(repo.Push(e.ctx, "main"))
-	checkPushCalls(t, e, pushCalls(pushConfigCallsWithoutFile, 5, 2))
+	pushCheckCalls(t, e, pushCalls(pushConfigCallsWithoutFile, 5, 2))
 	if n := len(repo.CheckRuns("")); n != 2 {
 		t.Errorf("%d check runs, want 2", n)
 	}
@@ -627,7 +616,7 @@ func TestPushOfThreeHundredCommitsMarksEveryRelease(t *testing.T) {
 	if len(runs) != len(releases) {
 		t.Errorf("%d commits have check runs, want the %d releases", len(runs), len(releases))
 	}
-	checkPushCalls(t, e, pushCalls(pushConfigCallsWithoutFile, yaml, len(releases)))
+	pushCheckCalls(t, e, pushCalls(pushConfigCallsWithoutFile, yaml, len(releases)))
 	if strings.Contains(e.logs.String(), pushMaximumWarning) {
 		t.Errorf("a push of 300 commits warned %q", pushMaximumWarning)
 	}
@@ -692,7 +681,7 @@ func TestPushFailsTheDeliveryWhenGitHubFailsAndARedeliveryFinishes(t *testing.T)
 			}
 
 			pushDelivered(t)(e.GitHub.Redeliver(e.ctx, d.ID))
-			if got := pushRunsByCommit(repo); !mapsEqual(got, want) {
+			if got := pushRunsByCommit(repo); !maps.Equal(got, want) {
 				t.Errorf("check runs by commit = %v, want one on each of %v", got, want)
 			}
 		})
@@ -716,7 +705,7 @@ func TestPushUnderThePrimaryRateLimitFailsUntilTheLimitResets(t *testing.T) {
 	if err == nil || again.StatusCode < 400 {
 		t.Fatalf("the redelivery succeeded under the rate limit: %+v, %v", again, err)
 	}
-	checkPushCalls(t, e, 0)
+	pushCheckCalls(t, e, 0)
 	if runs := e.repo.CheckRuns(""); len(runs) != 0 {
 		t.Errorf("check runs made under the rate limit: %+v", runs)
 	}
@@ -746,7 +735,7 @@ func TestPushBrokenConfigurationIsShownAndNothingElseHappens(t *testing.T) {
 		}
 	}
 	// The configuration, the lookup of an earlier report, the report.
-	checkPushCalls(t, e, pushConfigCallsWithFile+2)
+	pushCheckCalls(t, e, pushConfigCallsWithFile+2)
 }
 
 func TestPushBrokenConfigurationRedeliveredIsShownOnce(t *testing.T) {
@@ -776,7 +765,7 @@ func TestPushInADisabledRepositoryMarksNothing(t *testing.T) {
 	if runs := repo.CheckRuns(""); len(runs) != 0 {
 		t.Errorf("check runs in a disabled repository: %+v", runs)
 	}
-	checkPushCalls(t, e, pushConfigCallsWithFile)
+	pushCheckCalls(t, e, pushConfigCallsWithFile)
 }
 
 func TestPushTitleOfALongImageNameIsCutBetweenCharacters(t *testing.T) {
