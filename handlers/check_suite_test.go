@@ -24,7 +24,7 @@ var rerunWays = map[string]func(e *env, run fakegithub.CheckRun) (*fakegithub.De
 func TestRerequestRecreatesTheCheckRun(t *testing.T) {
 	for name, rerun := range rerunWays {
 		t.Run(name, func(t *testing.T) {
-			e := startPushEnv(t)
+			e := start(t)
 			pushAnnounceBase(t, e)
 			repo := e.repo.Repo
 			sha := pushReleaseV1(t, repo, "main", pushImageAPIJS, "master-26a4b87")
@@ -64,7 +64,7 @@ func TestRerequestKeepsTheWatchedBranchOfTheRelease(t *testing.T) {
 				t.Skip("known gap: handlers/check_run.go re-runs with the default branch's wording; " +
 					"its rerun should call recheck with run.GetCheckSuite().GetHeadBranch()")
 			}
-			e := startPushEnv(t)
+			e := start(t)
 			repo := e.repo.Repo
 			pushCommit(t, repo, "main", sandbox.Human, "Watch staging", map[string]*fakegithub.File{
 				".github/flux-rollback.yml": {Content: "version: 1\nbranches: [staging]\n"},
@@ -93,7 +93,7 @@ func TestRerequestKeepsTheWatchedBranchOfTheRelease(t *testing.T) {
 func TestRerequestWithABrokenConfigurationShowsIt(t *testing.T) {
 	for name, rerun := range rerunWays {
 		t.Run(name, func(t *testing.T) {
-			e := startPushEnv(t)
+			e := start(t)
 			pushAnnounceBase(t, e)
 			repo := e.repo.Repo
 			sha := pushReleaseV1(t, repo, "main", pushImageAPIJS, "master-26a4b87")
@@ -129,7 +129,7 @@ func TestRerequestWithABrokenConfigurationShowsIt(t *testing.T) {
 }
 
 func TestCheckSuiteRequestedIsLeftToThePush(t *testing.T) {
-	e := startPushEnv(t)
+	e := start(t)
 	pushAnnounceBase(t, e)
 	repo := e.repo.Repo
 	sha := pushReleaseV1(t, repo, "main", pushImageAPIJS, "master-26a4b87")
@@ -142,7 +142,7 @@ func TestCheckSuiteRequestedIsLeftToThePush(t *testing.T) {
 }
 
 func TestCheckSuiteRerequestedInADisabledRepositoryCreatesNothing(t *testing.T) {
-	e := startPushEnv(t)
+	e := start(t)
 	pushAnnounceBase(t, e)
 	repo := e.repo.Repo
 	sha := pushReleaseV1(t, repo, "main", pushImageAPIJS, "master-26a4b87")

@@ -47,19 +47,6 @@ func pushCalls(configCalls, yamlCommits, releases int) int {
 	return configCalls + yamlCommits + 2*releases
 }
 
-// startPushEnv starts the sandbox for a push test. The handlers read
-// commits concurrently, so Go's transport may dial a connection to the
-// embedded GitHub that it then never uses; the server sees it as new, not
-// idle, and waits for it on shutdown. Closing the app's idle connections
-// before the sandbox closes (cleanups run last-registered first) lets it
-// stop at once.
-func startPushEnv(t *testing.T, configure ...func(*server.Config)) *env {
-	t.Helper()
-	e := start(t, configure...)
-	t.Cleanup(http.DefaultTransport.(*http.Transport).CloseIdleConnections)
-	return e
-}
-
 // pushAnnounceBase pushes what the sample repository holds, so later pushes
 // list only the commits a test makes, and forgets the requests so far.
 func pushAnnounceBase(t *testing.T, e *env) {
@@ -237,7 +224,7 @@ func pushCheckCalls(t *testing.T, e *env, want int) {
 }
 
 func TestPushMarksEachReleaseCommitOfAMixedPush(t *testing.T) {
-	e := startPushEnv(t)
+	e := start(t)
 	pushAnnounceBase(t, e)
 	repo := e.repo.Repo
 
@@ -315,7 +302,7 @@ func TestPushMarksEachReleaseCommitOfAMixedPush(t *testing.T) {
 }
 
 func TestPushEscapesWhatCameFromTheCommit(t *testing.T) {
-	e := startPushEnv(t)
+	e := start(t)
 	repo := e.repo.Repo
 	// A directory name and an images: entry name are the commit's text that
 	// reaches the table; both are crafted to break it if left raw.
@@ -365,7 +352,7 @@ func pushUnescape(s string) string {
 }
 
 func TestPushWatchesTheDefaultBranchAndTheConfiguredOnes(t *testing.T) {
-	e := startPushEnv(t)
+	e := start(t)
 	repo := e.repo.Repo
 	pushCommit(t, repo, "main", sandbox.Human, "Watch staging", map[string]*fakegithub.File{
 		".github/flux-rollback.yml": {Content: "version: 1\nbranches: [staging]\n"},
@@ -412,7 +399,7 @@ func TestPushWatchesTheDefaultBranchAndTheConfiguredOnes(t *testing.T) {
 }
 
 func TestPushForcedRewriteMarksOnlyTheNewCommits(t *testing.T) {
-	e := startPushEnv(t)
+	e := start(t)
 	pushAnnounceBase(t, e)
 	repo := e.repo.Repo
 	base, _ := repo.Ref("main")
@@ -457,7 +444,7 @@ func TestPushForcedRewriteMarksOnlyTheNewCommits(t *testing.T) {
 }
 
 func TestPushRedeliveryCreatesNoDuplicate(t *testing.T) {
-	e := startPushEnv(t)
+	e := start(t)
 	pushAnnounceBase(t, e)
 	sha, d, err := e.repo.CommitAndPush(e.ctx, "main", fakegithub.CommitSpec{
 		Message: "Auto-release gcr.io/track-compliance/api-js:master-26a4b87\n\n[ci skip]", Author: sandbox.FluxV1,
@@ -479,7 +466,7 @@ func TestPushRedeliveryCreatesNoDuplicate(t *testing.T) {
 }
 
 func TestPushGitHubCalls(t *testing.T) {
-	e := startPushEnv(t)
+	e := start(t)
 	pushAnnounceBase(t, e)
 	repo := e.repo.Repo
 
@@ -576,7 +563,7 @@ func pushAsOne(t *testing.T, e *env, branch string, steps int, step func(i int))
 }
 
 func TestPushOfThreeHundredCommitsMarksEveryRelease(t *testing.T) {
-	e := startPushEnv(t)
+	e := start(t)
 	pushAnnounceBase(t, e)
 	repo := e.repo.Repo
 	var releases []string
@@ -652,7 +639,7 @@ func TestPushFailsTheDeliveryWhenGitHubFailsAndARedeliveryFinishes(t *testing.T)
 		}, 0},
 	} {
 		t.Run(name, func(t *testing.T) {
-			e := startPushEnv(t)
+			e := start(t)
 			pushAnnounceBase(t, e)
 			repo := e.repo.Repo
 			want := map[string]int{}
@@ -689,7 +676,7 @@ func TestPushFailsTheDeliveryWhenGitHubFailsAndARedeliveryFinishes(t *testing.T)
 }
 
 func TestPushUnderThePrimaryRateLimitFailsUntilTheLimitResets(t *testing.T) {
-	e := startPushEnv(t)
+	e := start(t)
 	pushAnnounceBase(t, e)
 	pushReleaseV1(t, e.repo.Repo, "main", pushImageAPIJS, "master-26a4b87")
 
@@ -712,7 +699,7 @@ func TestPushUnderThePrimaryRateLimitFailsUntilTheLimitResets(t *testing.T) {
 }
 
 func TestPushBrokenConfigurationIsShownAndNothingElseHappens(t *testing.T) {
-	e := startPushEnv(t)
+	e := start(t)
 	pushAnnounceBase(t, e)
 	repo := e.repo.Repo
 	pushReleaseV1(t, repo, "main", pushImageAPIJS, "master-26a4b87")
@@ -739,7 +726,7 @@ func TestPushBrokenConfigurationIsShownAndNothingElseHappens(t *testing.T) {
 }
 
 func TestPushBrokenConfigurationRedeliveredIsShownOnce(t *testing.T) {
-	e := startPushEnv(t)
+	e := start(t)
 	pushAnnounceBase(t, e)
 	repo := e.repo.Repo
 	head := pushCommit(t, repo, "main", sandbox.Human, "Watch staging", map[string]*fakegithub.File{
@@ -753,7 +740,7 @@ func TestPushBrokenConfigurationRedeliveredIsShownOnce(t *testing.T) {
 }
 
 func TestPushInADisabledRepositoryMarksNothing(t *testing.T) {
-	e := startPushEnv(t)
+	e := start(t)
 	repo := e.repo.Repo
 	pushCommit(t, repo, "main", sandbox.Human, "Turn flux-rollback off", map[string]*fakegithub.File{
 		".github/flux-rollback.yml": {Content: "version: 1\nenabled: false\n"},
@@ -769,7 +756,7 @@ func TestPushInADisabledRepositoryMarksNothing(t *testing.T) {
 }
 
 func TestPushTitleOfALongImageNameIsCutBetweenCharacters(t *testing.T) {
-	e := startPushEnv(t)
+	e := start(t)
 	repo := e.repo.Repo
 	const path = "apps/long/kustomization.yaml"
 	name := "registry.example/" + strings.Repeat("é", 70)
@@ -791,7 +778,7 @@ func TestPushTitleOfALongImageNameIsCutBetweenCharacters(t *testing.T) {
 }
 
 func TestPushListingGitHubsMaximumOfCommitsIsLogged(t *testing.T) {
-	e := startPushEnv(t)
+	e := start(t)
 	pushAnnounceBase(t, e)
 	// Empty commits keep the 2,048 cheap to make; each batch of 16 is one
 	// push of the embedded GitHub.
