@@ -219,7 +219,10 @@ func TestRevertMatchesGit(t *testing.T) {
 		for _, seed := range seeds {
 			t.Run(fmt.Sprint(seed), func(t *testing.T) {
 				t.Parallel()
-				h, err := gitoracle.Generate(filepath.Join(t.TempDir(), "repo"), gitoracle.Options{Seed: seed, Commits: 80})
+				// Every third history also turns files into folders and
+				// back.
+				opts := gitoracle.Options{Seed: seed, Commits: 80, FileDirectory: seed%3 == 0}
+				h, err := gitoracle.Generate(filepath.Join(t.TempDir(), "repo"), opts)
 				if err != nil {
 					t.Fatal(err)
 				}

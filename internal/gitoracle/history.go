@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"math/rand"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,6 +16,10 @@ import (
 type Options struct {
 	Seed    int64
 	Commits int // commits after the initial one; 60 when zero
+	// FileDirectory also makes commits that replace a file by a folder of
+	// the same name or a folder by a file, so that one path is a file in
+	// some commits and a folder in others.
+	FileDirectory bool
 }
 
 // History is a generated linear history on branch main.
@@ -45,7 +50,11 @@ func Generate(dir string, opts Options) (*History, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &generator{repo: repo, rng: rand.New(rand.NewSource(opts.Seed)), files: make(map[string]*genFile), target: opts.Commits + 1, written: make(map[string]string)}
+	g := &generator{
+		repo: repo, rng: rand.New(rand.NewSource(opts.Seed)),
+		files: make(map[string]*genFile), target: opts.Commits + 1, written: make(map[string]string),
+		fileDir: opts.FileDirectory,
+	}
 	for i := 0; i < 8; i++ {
 		g.addText()
 	}
@@ -111,6 +120,7 @@ type generator struct {
 	// written is what sync last wrote to each path, so that unchanged
 	// files are not rewritten.
 	written map[string]string
+	fileDir bool // Options.FileDirectory
 }
 
 var folders = []string{"", "apps", "apps/web", "apps/api", "infra", "infra/base/config", "clusters/prod"}
@@ -146,10 +156,63 @@ func (g *generator) lines(n int) []string {
 func (g *generator) newPath(ext string) string {
 	for {
 		p := strings.TrimPrefix(folders[g.rng.Intn(len(folders))]+"/"+g.word()+ext, "/")
-		if _, taken := g.files[p]; !taken {
+		if _, taken := g.files[p]; !taken && !g.underFile(p) && !g.isFolder(p) {
 			return p
 		}
 	}
+}
+
+// underFile reports whether a folder holding p is a file.
+func (g *generator) underFile(p string) bool {
+	for d := path.Dir(p); d != "."; d = path.Dir(d) {
+		if _, ok := g.files[d]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// isFolder reports whether p holds files.
+func (g *generator) isFolder(p string) bool {
+	for f := range g.files {
+		if strings.HasPrefix(f, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// fileDirectoryChange replaces a file by a folder holding a new file, or the
+// files of a folder by a file named like the folder.
+func (g *generator) fileDirectoryChange() {
+	if g.rng.Intn(2) == 0 {
+		if p := g.pick(-1); p != "" {
+			delete(g.files, p)
+			f := &genFile{kind: kindText, lines: g.lines(4 + g.rng.Intn(8)), eol: "\n"}
+			g.files[p+"/"+g.word()+".yaml"] = f
+			return
+		}
+	}
+	var dirs []string
+	seen := make(map[string]bool)
+	for p := range g.files {
+		if d := path.Dir(p); d != "." && !seen[d] {
+			seen[d] = true
+			dirs = append(dirs, d)
+		}
+	}
+	if len(dirs) == 0 {
+		g.addText()
+		return
+	}
+	sort.Strings(dirs)
+	d := dirs[g.rng.Intn(len(dirs))]
+	for p := range g.files {
+		if strings.HasPrefix(p, d+"/") {
+			delete(g.files, p)
+		}
+	}
+	g.files[d] = &genFile{kind: kindText, lines: g.lines(4 + g.rng.Intn(8)), eol: "\n"}
 }
 
 // pick returns a random file of the kind (any kind when kind < 0), or "".
@@ -227,6 +290,10 @@ func (g *generator) editText(p string) {
 
 // step makes one commit.
 func (g *generator) step() error {
+	if g.fileDir && g.rng.Intn(8) == 0 {
+		g.fileDirectoryChange()
+		return g.commit(fmt.Sprintf("commit %d", g.count))
+	}
 	switch op := g.rng.Intn(100); {
 	case op < 8 && g.count > 2:
 		// Revert an earlier commit with git, as a user would; when that
@@ -354,6 +421,12 @@ func (g *generator) sync() error {
 			continue // unchanged: keep git's stat cache valid
 		}
 		g.written[p] = sig
+		if info, err := os.Lstat(full); err == nil && info.IsDir() {
+			// A folder whose files were deleted becomes a file.
+			if err := os.RemoveAll(full); err != nil {
+				return err
+			}
+		}
 		if onDisk[p] {
 			if err := os.Remove(full); err != nil {
 				return err
