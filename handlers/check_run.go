@@ -41,7 +41,7 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 
 	switch event.GetAction() {
 	case "rerequested":
-		return h.rerun(ctx, event.GetInstallation().GetID(), event.GetRepo(), run.GetHeadSHA())
+		return recheck(ctx, h.Base, event.GetInstallation().GetID(), event.GetRepo(), run.GetHeadSHA(), run.GetCheckSuite().GetHeadBranch())
 	case "requested_action":
 		identifier := event.GetRequestedAction().Identifier
 		if identifier != report.ActionRollback && identifier != report.ActionRestore {
@@ -94,7 +94,7 @@ func (h *CheckRun) act(ctx context.Context, event github.CheckRunEvent, restore 
 	if head := run.GetCheckSuite().GetHeadBranch(); head != "" && cfg.watches(head, defaultBranch) {
 		branch = head
 	}
-	svc := &rollback.Service{Repo: repo, Permissions: repo, Writer: repo, Pulls: repo}
+	svc := &rollback.Service{Repo: repo, Permissions: repo, Writer: repo, Pulls: repo, History: repo}
 	req := rollback.Request{
 		Commit: sha, Branch: branch, Requester: requester,
 		Config: cfg.Config, Detection: cfg.detection, RequireRelease: !cfg.Config.AllowAnyCommit,
@@ -125,32 +125,6 @@ func (h *CheckRun) failCheckRun(ctx context.Context, repo *githubapi.Repo, id in
 		zerolog.Ctx(ctx).Error().Err(err).Msg("could not report the failure on the check run")
 	}
 	return cause
-}
-
-// rerun recreates the check run of a commit, as "Re-run" asks.
-func (h *CheckRun) rerun(ctx context.Context, installationID int64, r *github.Repository, sha string) error {
-	return rerunCheck(ctx, h.Base, installationID, r, sha)
-}
-
-// rerunCheck examines sha again and creates a fresh check run on it when it
-// is a release. Shared by check_run and check_suite re-requests.
-func rerunCheck(ctx context.Context, base *Base, installationID int64, r *github.Repository, sha string) error {
-	ctx, _ = withKeys(ctx, sha, "")
-	client, err := base.NewInstallationClient(installationID)
-	if err != nil {
-		return fmt.Errorf("create installation client: %w", err)
-	}
-	owner, name := r.GetOwner().GetLogin(), r.GetName()
-	repo := githubapi.NewRepo(client, owner, name)
-	cfg, err := base.loadConfig(ctx, client, owner, name, r.GetDefaultBranch())
-	if err != nil {
-		return err
-	}
-	if cfg.broken() {
-		return base.reportBrokenConfig(ctx, repo, sha, cfg)
-	}
-	_, err = markRelease(ctx, base, repo, sha, cfg.detection, r.GetDefaultBranch(), true)
-	return err
 }
 
 // withKeys adds the commit and the requesting user to the log context.

@@ -60,10 +60,6 @@ func TestRerequestRecreatesTheCheckRun(t *testing.T) {
 func TestRerequestKeepsTheWatchedBranchOfTheRelease(t *testing.T) {
 	for name, rerun := range rerunWays {
 		t.Run(name, func(t *testing.T) {
-			if name == "check_run rerequested" {
-				t.Skip("known gap: handlers/check_run.go re-runs with the default branch's wording; " +
-					"its rerun should call recheck with run.GetCheckSuite().GetHeadBranch()")
-			}
 			e := start(t)
 			repo := e.repo.Repo
 			pushCommit(t, repo, "main", sandbox.Human, "Watch staging", map[string]*fakegithub.File{

@@ -116,11 +116,13 @@ func OutcomeText(out *rollback.Outcome, requester string) string {
 		fmt.Fprintf(&b, "Opened [#%d](%s) for @%s: it rolls back %s on branch %s.\n",
 			out.PullRequest.Number, out.PullRequest.URL, markdown.Escape(requester), short(out.Commit.SHA), markdown.Code(out.Branch))
 	}
-	if out.Release != nil && len(out.Release.Changes) > 0 {
-		b.WriteString("\n")
-		writeChanges(&b, out.Release.Changes)
+	if len(out.Targets) > 0 {
+		b.WriteString("\n| Image | Released | Rolled back to | File |\n|---|---|---|---|\n")
+		for _, t := range out.Targets {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", markdown.Escape(imageLabel(t)), markdown.Escape(t.To), markdown.Escape(t.From), markdown.Escape(t.File))
+		}
+		b.WriteString("\nFlux releases the newer image again unless its automation for that image is paused.\n")
 	}
-	b.WriteString("Flux releases the newer image again unless its automation for that image is paused.\n")
 	return b.String()
 }
 
@@ -241,10 +243,12 @@ func RefusalReply(r *rollback.Refusal) string {
 	if r.Superseded != nil {
 		b.WriteString("\nTo restore them, comment:\n\n")
 		for _, m := range r.Superseded.Images {
-			if len(m.Later) == 0 {
-				continue
+			if tag, ok := restorableTag(m); ok && len(m.Later) > 0 {
+				b.WriteString(markdown.CodeBlock("", fmt.Sprintf("/rollback %s to %s", m.Image, tag)))
+			} else {
+				fmt.Fprintf(&b, "%s cannot be restored by a comment; use **Restore** on the check run of %s.\n",
+					markdown.Escape(m.Label()), short(r.Commit))
 			}
-			b.WriteString(markdown.CodeBlock("", fmt.Sprintf("/rollback %s to %s", m.Image, m.Before)))
 		}
 	}
 	return b.String()
@@ -275,4 +279,29 @@ func conflictHunkText(h revert.ConflictHunk) string {
 	}
 	fmt.Fprintf(&b, ">>>>>>> before the release (line %d)\n", max(h.Parent.Start, 1))
 	return b.String()
+}
+
+// imageLabel names an image reference for a table: its name, or its Flux
+// policy when the release did not show the name.
+func imageLabel(c release.ImageChange) string {
+	if c.Image != "" {
+		return c.Image
+	}
+	return "policy " + c.Policy()
+}
+
+// restorableTag is the tag a `/rollback <image> to <tag>` comment restores m
+// with: only named images whose tag changed can be named that way.
+func restorableTag(m rollback.MovedImage) (string, bool) {
+	if m.Image == "" {
+		return "", false
+	}
+	before := m.Before
+	if rest, ok := strings.CutPrefix(before, m.Image+":"); ok {
+		before = rest // a whole reference of the same image
+	}
+	if before == "" || strings.ContainsAny(before, "/:@") {
+		return "", false // a digest, or another image name
+	}
+	return before, true
 }

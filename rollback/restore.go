@@ -37,7 +37,7 @@ func (s *Service) Restore(ctx context.Context, req Request) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	later, err := s.superseded(ctx, commit, rel, head)
+	later, err := s.superseded(ctx, commit, rel, head, req.Detection)
 	if err != nil {
 		return nil, err
 	}
@@ -163,19 +163,28 @@ func (s *Service) restore(ctx context.Context, req Request, rel *release.Release
 	}
 	if len(changes) == 0 {
 		if out, err := s.existing(ctx, req, plan.commit, rel, plan.branch); out != nil || err != nil {
-			return out, err
+			return plan.targets(out), err
 		}
 		return nil, &Refusal{Reason: ReasonNothingToRevert, Commit: plan.commit.SHA,
 			Detail: fmt.Sprintf("%s on %s", restoredAlready(plan.changes), req.Branch)}
 	}
 	message := restoreMessage(plan, req.Requester)
-	return s.commitAndOpen(ctx, req, plan.commit, rel, head, plan.branch, plan.marker, message, changes,
+	out, err := s.commitAndOpen(ctx, req, plan.commit, rel, head, plan.branch, plan.marker, message, changes,
 		restorePullRequest(plan, req))
+	return plan.targets(out), err
+}
+
+// targets records on out the image references the restore sets.
+func (p restorePlan) targets(out *Outcome) *Outcome {
+	if out != nil {
+		out.Targets = p.changes
+	}
+	return out
 }
 
 // superseded finds the later releases of the images rel changed; nil when
 // none of them moved on since.
-func (s *Service) superseded(ctx context.Context, commit *Commit, rel *release.Release, head *Head) (*Superseded, error) {
+func (s *Service) superseded(ctx context.Context, commit *Commit, rel *release.Release, head *Head, detection release.Options) (*Superseded, error) {
 	if s.History == nil || rel == nil {
 		return nil, nil
 	}
@@ -195,7 +204,7 @@ func (s *Service) superseded(ctx context.Context, commit *Commit, rel *release.R
 		// Oldest first, so the last later release is the one in force.
 		for i := len(commits) - 1; i >= 0; i-- {
 			c := commits[i]
-			later := release.Detect(c.Commit, release.Options{})
+			later := release.Detect(c.Commit, detection)
 			if later == nil {
 				continue
 			}

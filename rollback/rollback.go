@@ -30,8 +30,11 @@ type Request struct {
 
 // Outcome is a rollback that has a pull request.
 type Outcome struct {
-	Commit      *Commit
-	Release     *release.Release // nil when the commit is not a Flux release
+	Commit  *Commit
+	Release *release.Release // nil when the commit is not a Flux release
+	// Targets are the image references the pull request sets, each to its
+	// From value; none when the rolled-back commit changed no image.
+	Targets     []release.ImageChange
 	Branch      string
 	PullRequest *PullRequest
 	// Existing is true when the pull request was opened by an earlier
@@ -67,12 +70,12 @@ func (s *Service) Revert(ctx context.Context, req Request) (*Outcome, error) {
 		// The head may have moved on since an earlier request opened the
 		// pull request; that pull request is still the answer.
 		if out, findErr := s.existing(ctx, req, commit, rel, branch); out != nil || findErr != nil {
-			return out, findErr
+			return withTargets(out, rel), findErr
 		}
 		refusal := refuseRevert(commit.SHA, err)
 		var r *Refusal
 		if errors.As(refusal, &r) && (r.Reason == ReasonConflict || r.Reason == ReasonNothingToRevert) {
-			if r.Superseded, err = s.superseded(ctx, commit, rel, head); err != nil {
+			if r.Superseded, err = s.superseded(ctx, commit, rel, head, req.Detection); err != nil {
 				return nil, err
 			}
 		}
@@ -80,8 +83,17 @@ func (s *Service) Revert(ctx context.Context, req Request) (*Outcome, error) {
 	}
 
 	message := revertMessage(commit, req.Requester)
-	return s.commitAndOpen(ctx, req, commit, rel, head, branch, marker, message, result.Changes,
+	out, err := s.commitAndOpen(ctx, req, commit, rel, head, branch, marker, message, result.Changes,
 		revertPullRequest(commit, rel, req, branch))
+	return withTargets(out, rel), err
+}
+
+// withTargets records on out the image references a revert of rel sets.
+func withTargets(out *Outcome, rel *release.Release) *Outcome {
+	if out != nil && rel != nil {
+		out.Targets = rel.Changes
+	}
+	return out
 }
 
 // authorize refuses users below the configured minimum role.
