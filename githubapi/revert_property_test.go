@@ -238,6 +238,9 @@ func (pc propertyCase) check(t *testing.T) caseResult {
 	readBlobs := false
 	for _, r := range pc.env.gh.Requests()[before:] {
 		readBlobs = readBlobs || strings.HasPrefix(r.Route, "GET /repos/{owner}/{repo}/git/blobs/")
+		if strings.Contains(r.Path, "recursive") {
+			t.Fatalf("seed %d: the engine listed a whole tree: %s %s", pc.seed, r.Method, r.Path)
+		}
 	}
 	want, gerr := pc.git(c.SHA, head)
 	if gerr != nil {
