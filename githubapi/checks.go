@@ -48,11 +48,14 @@ func (o CheckRunOutput) name() string {
 	return o.Name
 }
 
-// FindCheckRun returns the ID of this App's check run named CheckRunName on
-// sha, or 0 when there is none.
-func (r *Repo) FindCheckRun(ctx context.Context, appID int64, sha string) (int64, error) {
+// FindCheckRun returns the ID of the App's latest check run called name
+// (CheckRunName when empty) on sha, or 0 when there is none.
+func (r *Repo) FindCheckRun(ctx context.Context, appID int64, sha, name string) (int64, error) {
+	if name == "" {
+		name = CheckRunName
+	}
 	res, _, err := r.client.Checks.ListCheckRunsForRef(ctx, r.owner, r.name, sha, &github.ListCheckRunsOptions{
-		CheckName: github.String(CheckRunName), AppID: github.Int64(appID), Filter: github.String("latest"),
+		CheckName: github.String(name), AppID: github.Int64(appID), Filter: github.String("latest"),
 		ListOptions: github.ListOptions{PerPage: 1},
 	})
 	if err != nil {

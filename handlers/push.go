@@ -75,11 +75,6 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 		return err
 	}
 	if cfg.broken() {
-		// A redelivered push must not show the problem twice.
-		shown, err := configRunShown(ctx, client, h.AppID, owner, name, event.GetAfter())
-		if err != nil || shown {
-			return err
-		}
 		return h.reportBrokenConfig(ctx, repo, event.GetAfter(), cfg)
 	}
 	if !cfg.enabled() {
@@ -100,20 +95,6 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 	marked, err := h.markReleases(ctx, repo, relevant, cfg.detection, branch)
 	logger.Info().Int("commits", len(event.Commits)).Int("examined", len(relevant)).Int("releases", marked).Msg("push handled")
 	return err
-}
-
-// configRunShown reports whether this App already put the broken
-// configuration's check run on sha. githubapi.Repo.FindCheckRun looks only for
-// the Rollback check run, hence the direct call.
-func configRunShown(ctx context.Context, client *github.Client, appID int64, owner, name, sha string) (bool, error) {
-	res, _, err := client.Checks.ListCheckRunsForRef(ctx, owner, name, sha, &github.ListCheckRunsOptions{
-		CheckName: github.String(ConfigCheckRunName), AppID: github.Int64(appID), Filter: github.String("latest"),
-		ListOptions: github.ListOptions{PerPage: 1},
-	})
-	if err != nil {
-		return false, fmt.Errorf("list check runs of %s: %w", sha, err)
-	}
-	return len(res.CheckRuns) > 0, nil
 }
 
 // maxPushCommits is the most commits GitHub lists in a push webhook; a
@@ -193,7 +174,7 @@ func markRelease(ctx context.Context, base *Base, repo *githubapi.Repo, sha stri
 		return false, nil
 	}
 	if !always {
-		existing, err := repo.FindCheckRun(ctx, base.AppID, sha)
+		existing, err := repo.FindCheckRun(ctx, base.AppID, sha, githubapi.CheckRunName)
 		if err != nil {
 			return true, err
 		}

@@ -81,7 +81,12 @@ func brokenConfigText(c *repoConfig) string {
 // broken file, so the problem is visible where the push shows.
 func (b *Base) reportBrokenConfig(ctx context.Context, repo *githubapi.Repo, sha string, c *repoConfig) error {
 	zerolog.Ctx(ctx).Warn().Str("source", c.Source).Err(c.problem).Msg("repository configuration is broken")
-	_, err := repo.CreateCheckRun(ctx, sha, githubapi.CheckRunOutput{
+	// A redelivered push or a re-run must not show the problem twice.
+	shown, err := repo.FindCheckRun(ctx, b.AppID, sha, ConfigCheckRunName)
+	if err != nil || shown != 0 {
+		return err
+	}
+	_, err = repo.CreateCheckRun(ctx, sha, githubapi.CheckRunOutput{
 		Name:       ConfigCheckRunName,
 		Status:     "completed",
 		Conclusion: "neutral",
