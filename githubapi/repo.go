@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -232,9 +233,24 @@ func (r *Repo) Role(ctx context.Context, user string) (string, error) {
 
 // CreateTree creates base with changes applied. Merged files travel as
 // content in the same request, so no separate blob upload is needed.
+//
+// Deletions below a path that the same request turns into a file are left
+// out: the file's entry replaces the whole directory, and a create-tree that
+// applies the file's entry before the nested ones (as the embedded GitHub
+// does, and GitHub may) then finds nothing to delete and refuses the tree
+// with 422 GitRPC::BadObjectState.
 func (r *Repo) CreateTree(ctx context.Context, base string, changes []revert.Change) (string, error) {
+	written := make(map[string]bool, len(changes))
+	for _, c := range changes {
+		if !c.Delete {
+			written[c.Path] = true
+		}
+	}
 	entries := make([]*github.TreeEntry, 0, len(changes))
 	for _, c := range changes {
+		if c.Delete && belowAny(c.Path, written) {
+			continue
+		}
 		e := &github.TreeEntry{Path: github.String(c.Path), Mode: github.String(c.Mode), Type: github.String(entryType(c.Mode))}
 		switch {
 		case c.Delete:
@@ -252,6 +268,16 @@ func (r *Repo) CreateTree(ctx context.Context, base string, changes []revert.Cha
 		return "", fmt.Errorf("create tree on %s: %w", base, err)
 	}
 	return tree.GetSHA(), nil
+}
+
+// belowAny reports whether a directory holding p is one of paths.
+func belowAny(p string, paths map[string]bool) bool {
+	for d := path.Dir(p); d != "."; d = path.Dir(d) {
+		if paths[d] {
+			return true
+		}
+	}
+	return false
 }
 
 func entryType(mode string) string {

@@ -28,8 +28,12 @@ var (
 	propertySeed  = flag.Int64("revert.seed", 0, "run only the history generated from this seed (0: the default seeds)")
 )
 
-// propertyCommits is the length of each generated history.
-const propertyCommits = 80
+// historyOptions shape the history of a seed: 80 commits, and in every
+// third history files that become folders and back, which create-tree must
+// handle by deleting one and adding the other.
+func historyOptions(seed int64) gitoracle.Options {
+	return gitoracle.Options{Seed: seed, Commits: 80, FileDirectory: seed%3 == 0}
+}
 
 // TestRevertThroughGitHubMatchesGit is the revert property test run the way
 // production runs the engine: histories made by git are copied object by
@@ -106,7 +110,7 @@ type seedStats struct {
 // n random (commit, head) pairs of it.
 func checkSeed(t *testing.T, seed int64, n int) seedStats {
 	t.Helper()
-	h, err := gitoracle.Generate(filepath.Join(t.TempDir(), "repo"), gitoracle.Options{Seed: seed, Commits: propertyCommits})
+	h, err := gitoracle.Generate(filepath.Join(t.TempDir(), "repo"), historyOptions(seed))
 	if err != nil {
 		t.Fatalf("seed %d: generate history: %v", seed, err)
 	}
@@ -315,8 +319,8 @@ func describeChanges(changes []revert.Change) string {
 func (pc propertyCase) reproduction(req revert.Request) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "replay: go test ./githubapi/ -run 'TestRevertThroughGitHubMatchesGit/seeds/%d$' -revert.seed=%d\n", pc.seed, pc.seed)
-	fmt.Fprintf(&b, "history: gitoracle.Generate(dir, gitoracle.Options{Seed: %d, Commits: %d}); commit = Commits[%d], head = Commits[%d]\n",
-		pc.seed, propertyCommits, pc.i, pc.j)
+	fmt.Fprintf(&b, "history: gitoracle.Generate(dir, %#v); commit = Commits[%d], head = Commits[%d]\n",
+		historyOptions(pc.seed), pc.i, pc.j)
 	fmt.Fprintf(&b, "known blobs from the commits API: %v\n", req.Known)
 	c := pc.h.Commits[pc.i]
 	revs := []struct{ name, rev string }{{"parent", c.Parents[0]}, {"commit", c.SHA}, {"head", pc.h.Commits[pc.j].SHA}}
