@@ -360,8 +360,9 @@ func (r *Repo) commitPayloadLocked(c *object.Commit) map[string]any {
 	}
 }
 
-// maxPushCommits is how many commits GitHub lists in a push payload.
-const maxPushCommits = 20
+// maxPushCommits is how many commits GitHub lists in a push webhook's
+// payload (the Events API lists 20; webhooks list up to 2,048).
+const maxPushCommits = 2048
 
 func (r *Repo) pushEventLocked(ref string) (event, error) {
 	g := r.gh
