@@ -91,9 +91,6 @@ func TestRevertThroughGitHubMatchesGit(t *testing.T) {
 	if merged < minimum {
 		t.Errorf("only %d clean reverts read blobs to merge lines", merged)
 	}
-	if succeeded := total[gitoracle.Clean] + total[gitoracle.NothingToCommit]; refused*10 > succeeded {
-		t.Errorf("the engine refused %d of git's %d successes: conservative refusals must stay rare", refused, succeeded)
-	}
 	t.Logf("git's outcomes: %v; %d clean line merges; %d conservative refusals; %.1f engine requests a case",
 		total, merged, refused, float64(requests)/float64(max(cases, 1)))
 }
@@ -159,6 +156,15 @@ func checkSeed(t *testing.T, seed int64, n int) seedStats {
 		checked++
 	}
 	t.Logf("seed %d: git %v; %d clean line merges; engine refused %d of git's successes", seed, stats.outcomes, stats.merged, stats.refused)
+	// The engine refuses where it cannot tell a removal from a rename; that
+	// must stay rare, if less so where files keep turning into folders.
+	limit := 10 // percent of git's successes
+	if historyOptions(seed).FileDirectory {
+		limit = 20
+	}
+	if succeeded := stats.outcomes[gitoracle.Clean] + stats.outcomes[gitoracle.NothingToCommit]; stats.refused*100 > succeeded*limit {
+		t.Errorf("seed %d: the engine refused %d of git's %d successes, more than %d%%", seed, stats.refused, succeeded, limit)
+	}
 	return stats
 }
 
