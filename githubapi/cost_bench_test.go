@@ -24,11 +24,23 @@ import (
 // costShape is the size of a benchmark repository.
 type costShape struct {
 	files, commits int
+	// merge makes the branch change another line of the release file after
+	// the release, so that the revert merges the file's lines.
+	merge bool
 }
 
-func (s costShape) String() string { return fmt.Sprintf("files=%d/commits=%d", s.files, s.commits) }
+func (s costShape) String() string {
+	name := fmt.Sprintf("files=%d/commits=%d", s.files, s.commits)
+	if s.merge {
+		name += "/merge"
+	}
+	return name
+}
 
-var costShapes = []costShape{{10, 10}, {10, 10_000}, {100_000, 10}, {100_000, 10_000}}
+var (
+	costShapes  = []costShape{{files: 10, commits: 10}, {files: 10, commits: 10_000}, {files: 100_000, commits: 10}, {files: 100_000, commits: 10_000}}
+	mergeShapes = []costShape{{files: 10, commits: 10, merge: true}, {files: 10, commits: 10_000, merge: true}, {files: 100_000, commits: 10_000, merge: true}}
+)
 
 const (
 	releasePath = "app/bases/kustomization.yaml"
@@ -46,7 +58,7 @@ images:
   - name: ghcr.io/acme/web
     newTag: %s # {"$imagepolicy": "flux-system:web:tag"}
   - name: ghcr.io/acme/api
-    newTag: 2.7.1 # {"$imagepolicy": "flux-system:api:tag"}
+    newTag: %s # {"$imagepolicy": "flux-system:api:tag"}
 `
 
 // appFiles are the files next to the release file, the same in every shape.
@@ -68,8 +80,9 @@ func serviceFile(i, version int) string {
 
 // costRepo is a benchmark repository built directly in the fake.
 type costRepo struct {
-	release       string // the release commit to roll back
-	before, after string // the release file's content before and after it
+	release string // the release commit to roll back
+	tip     string // the release file on main
+	want    string // the release file once the release is rolled back
 }
 
 // dirNode is a directory of a tree being built; sha is "" while it has
@@ -152,12 +165,15 @@ func (b *repoBuilder) commit(message, name, email string) {
 // buildCostRepo makes a repository of shape.files files whose history has
 // shape.commits commits: the first adds every file, the release of the web
 // image is third from the tip, and every other commit changes one service
-// file (every 50th is an earlier release of the image).
+// file (every 50th is an earlier release of the web image; with
+// shape.merge, the one after the release is a release of the api image,
+// two lines below).
 func buildCostRepo(tb testing.TB, repo *fakegithub.Repo, shape costShape) costRepo {
 	tb.Helper()
 	b := &repoBuilder{tb: tb, repo: repo, when: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
 		root: &dirNode{files: map[string]string{}, dirs: map[string]*dirNode{}}}
 	tag := func(n int) string { return fmt.Sprintf("1.4.%d", n) }
+	const api, laterAPI = "2.7.1", "2.7.2"
 	others := shape.files - 1 - len(appFiles)
 	for i := range others {
 		b.set(servicePath(i), serviceFile(i, 0))
@@ -166,18 +182,25 @@ func buildCostRepo(tb testing.TB, repo *fakegithub.Repo, shape costShape) costRe
 		b.set("app/bases/"+name, content)
 	}
 	releases := 0
-	b.set(releasePath, fmt.Sprintf(kustomization, tag(releases)))
+	b.set(releasePath, fmt.Sprintf(kustomization, tag(releases), api))
 	b.commit("Add the monorepo\n", "Jane", "jane@example.com")
 
 	var out costRepo
 	for n := 1; n < shape.commits; n++ {
-		if n == shape.commits-3 || n%50 == 0 && n < shape.commits-3 {
-			out.before = fmt.Sprintf(kustomization, tag(releases))
+		switch {
+		case n == shape.commits-3 || n%50 == 0 && n < shape.commits-3:
+			out.want = fmt.Sprintf(kustomization, tag(releases), api)
 			releases++
-			out.after = fmt.Sprintf(kustomization, tag(releases))
-			b.set(releasePath, out.after)
+			out.tip = fmt.Sprintf(kustomization, tag(releases), api)
+			b.set(releasePath, out.tip)
 			b.commit(fmt.Sprintf("Update ghcr.io/acme/web to %s\n", tag(releases)), "fluxcdbot", "fluxcdbot@users.noreply.github.com")
 			out.release = b.parent
+			continue
+		case n == shape.commits-2 && shape.merge:
+			out.want = fmt.Sprintf(kustomization, tag(releases-1), laterAPI)
+			out.tip = fmt.Sprintf(kustomization, tag(releases), laterAPI)
+			b.set(releasePath, out.tip)
+			b.commit("Update ghcr.io/acme/api to "+laterAPI+"\n", "fluxcdbot", "fluxcdbot@users.noreply.github.com")
 			continue
 		}
 		i := (n * 7919) % others // spread the edits over the repository
@@ -331,7 +354,7 @@ func (e *costEnv) click(tb testing.TB) (*rollback.Outcome, clickCost) {
 // request, labels and reviewers) against the embedded GitHub over HTTP.
 // Run: go test -run '^$' -bench . ./githubapi/
 func BenchmarkClickCost(b *testing.B) {
-	for _, shape := range costShapes {
+	for _, shape := range append(slices.Clone(costShapes), mergeShapes...) {
 		b.Run(shape.String(), func(b *testing.B) {
 			env := newCostEnv(b, shape)
 			calls, bytes, roundTrips := 0, 0, 0
@@ -365,13 +388,38 @@ var clickRoutes = []string{
 	"POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
 }
 
+// mergeRoutes are the requests of a click when the branch changed the
+// release file since: the release's directory and the file's three versions
+// are read as well.
+var mergeRoutes = append(slices.Clone(clickRoutes),
+	"GET /repos/{owner}/{repo}/git/trees/{tree_sha}", // app/bases in the release
+	"GET /repos/{owner}/{repo}/git/blobs/{file_sha}",
+	"GET /repos/{owner}/{repo}/git/blobs/{file_sha}",
+	"GET /repos/{owner}/{repo}/git/blobs/{file_sha}",
+)
+
 // TestClickCostIsFlat shows that a click makes the same requests whatever
 // the size of the repository and the length of its history, and moves
 // about as many bytes, and that each click rolls the release back.
 func TestClickCostIsFlat(t *testing.T) {
 	t.Parallel()
-	costs := make([]clickCost, len(costShapes))
-	for i, shape := range costShapes {
+	checkFlat(t, costShapes, clickRoutes)
+}
+
+// TestMergeClickCostIsFlat does the same where the revert merges lines, on
+// the small repository with both histories; the benchmark adds the largest
+// repository, which TestClickCostIsFlat already builds once.
+func TestMergeClickCostIsFlat(t *testing.T) {
+	t.Parallel()
+	checkFlat(t, mergeShapes[:2], mergeRoutes)
+}
+
+// checkFlat clicks once on each shape, and requires the pull request to
+// hold the rolled-back file, the requests to be routes, and the bytes of
+// the shapes to be within a quarter of each other.
+func checkFlat(t *testing.T, shapes []costShape, routes []string) {
+	costs := make([]clickCost, len(shapes))
+	for i, shape := range shapes {
 		// A subtest per shape, so that each fake is freed before the next.
 		t.Run(shape.String(), func(t *testing.T) {
 			env := newCostEnv(t, shape)
@@ -382,11 +430,11 @@ func TestClickCostIsFlat(t *testing.T) {
 			if out.Release == nil {
 				t.Errorf("%s not detected as a release", env.built.release)
 			}
-			if got, err := env.repo.ReadFile(out.Branch, releasePath); err != nil || got != env.built.before {
-				t.Errorf("%s on %s is %q (%v), want the content before the release %q", releasePath, out.Branch, got, err, env.built.before)
+			if got, err := env.repo.ReadFile(out.Branch, releasePath); err != nil || got != env.built.want {
+				t.Errorf("%s on %s is %q (%v), want %q", releasePath, out.Branch, got, err, env.built.want)
 			}
-			if tip, err := env.repo.ReadFile("main", releasePath); err != nil || tip != env.built.after {
-				t.Errorf("%s on main is %q (%v), want the release's content %q", releasePath, tip, err, env.built.after)
+			if tip, err := env.repo.ReadFile("main", releasePath); err != nil || tip != env.built.tip {
+				t.Errorf("%s on main is %q (%v), want %q", releasePath, tip, err, env.built.tip)
 			}
 			if prs := env.repo.PullRequests(); len(prs) != 1 {
 				t.Errorf("%d pull requests, want 1", len(prs))
@@ -400,11 +448,11 @@ func TestClickCostIsFlat(t *testing.T) {
 	}
 	// Concurrent requests reach the fake in either order.
 	sorted := func(routes []string) []string { return slices.Sorted(slices.Values(routes)) }
-	want := sorted(clickRoutes)
+	want := sorted(routes)
 	least, most := costs[0].bytes, costs[0].bytes
 	for i, c := range costs {
 		if got := sorted(c.routes); !slices.Equal(got, want) {
-			t.Errorf("%v makes the requests\n%s\nwant\n%s", costShapes[i], strings.Join(got, "\n"), strings.Join(want, "\n"))
+			t.Errorf("%v makes the requests\n%s\nwant\n%s", shapes[i], strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 		least, most = min(least, c.bytes), max(most, c.bytes)
 	}
