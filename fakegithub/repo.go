@@ -505,6 +505,32 @@ func (r *Repo) ReadTree(rev string) (map[string]File, error) {
 	return out, nil
 }
 
+// ChangedPaths lists, sorted, the paths whose content or mode differs
+// between revisions a and b.
+func (r *Repo) ChangedPaths(a, b string) ([]string, error) {
+	ta, err := r.ReadTree(a)
+	if err != nil {
+		return nil, err
+	}
+	tb, err := r.ReadTree(b)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for p, f := range ta {
+		if g, ok := tb[p]; !ok || g != f {
+			out = append(out, p)
+		}
+	}
+	for p := range tb {
+		if _, ok := ta[p]; !ok {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
 // CommitInfo returns the parsed commit named by rev.
 func (r *Repo) CommitInfo(rev string) (CommitObject, error) {
 	r.gh.mu.Lock()

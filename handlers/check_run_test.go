@@ -318,32 +318,6 @@ func TestHeadMovedSinceThePush(t *testing.T) {
 	}
 }
 
-// changedPaths lists the paths whose content or mode differs between two
-// commits.
-func changedPaths(t *testing.T, repo *fakegithub.Repo, a, b string) []string {
-	t.Helper()
-	ta, err := repo.ReadTree(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb, err := repo.ReadTree(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for p, f := range ta {
-		if g, ok := tb[p]; !ok || g != f {
-			out = append(out, p)
-		}
-	}
-	for p := range tb {
-		if _, ok := ta[p]; !ok {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 func TestGitHubFailureIsVisibleAndARetryCompletes(t *testing.T) {
 	e := start(t)
 	_, run := releasedAPIJS(t, e)

@@ -106,3 +106,14 @@ func (e *env) apiCalls() []fakegithub.Request {
 	}
 	return out
 }
+
+// changedPaths lists the paths whose content or mode differs between two
+// commits.
+func changedPaths(t *testing.T, repo *fakegithub.Repo, a, b string) []string {
+	t.Helper()
+	paths, err := repo.ChangedPaths(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return paths
+}

@@ -77,32 +77,6 @@ func restoreBranchesOf(repo *fakegithub.Repo) []string {
 	return out
 }
 
-// restoreChangedPaths lists the paths whose content or mode differ between
-// two commits.
-func restoreChangedPaths(t *testing.T, repo *fakegithub.Repo, a, b string) []string {
-	t.Helper()
-	ta, err := repo.ReadTree(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb, err := repo.ReadTree(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for p, f := range ta {
-		if g, ok := tb[p]; !ok || g != f {
-			out = append(out, p)
-		}
-	}
-	for p := range tb {
-		if _, ok := ta[p]; !ok {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // restoreRendered drops the backticks of inline code spans, so that a
 // sentence can be compared as GitHub shows it.
 func restoreRendered(markdown string) string {
@@ -201,7 +175,7 @@ func TestRestoreClickSetsOnlyTheReleasedImageBack(t *testing.T) {
 	if len(commit.Parents) != 1 || commit.Parents[0] != head {
 		t.Errorf("restore commit parents %v, want the head %s", commit.Parents, head)
 	}
-	if paths := restoreChangedPaths(t, h.repo.Repo, head, pr.HeadSHA); len(paths) != 1 || paths[0] != sandbox.KustomizationPath {
+	if paths := changedPaths(t, h.repo.Repo, head, pr.HeadSHA); len(paths) != 1 || paths[0] != sandbox.KustomizationPath {
 		t.Errorf("the restore changed %v, want only %s", paths, sandbox.KustomizationPath)
 	}
 	before, _ := h.repo.ReadFile(head, sandbox.KustomizationPath)
@@ -369,7 +343,7 @@ func TestRestoreOfAFluxV2MarkerKeepsTheMarker(t *testing.T) {
 	if !strings.Contains(after, "replicas: 3") {
 		t.Error("the restore undid a person's edit")
 	}
-	if paths := restoreChangedPaths(t, e.repo.Repo, head, prs[0].HeadSHA); len(paths) != 1 {
+	if paths := changedPaths(t, e.repo.Repo, head, prs[0].HeadSHA); len(paths) != 1 {
 		t.Errorf("the restore changed %v", paths)
 	}
 	if !strings.Contains(prs[0].Body, "flux suspend image update") {
@@ -474,7 +448,7 @@ func TestCommentRestoresAnImageToAnEarlierTag(t *testing.T) {
 	if want := strings.Replace(before, "newTag: master-9c1e2f0", "newTag: master-5b6c7d8", 1); after != want {
 		t.Errorf("kustomization after the restore:\n%s\nwant:\n%s", after, want)
 	}
-	if paths := restoreChangedPaths(t, h.repo.Repo, head, prs[0].HeadSHA); len(paths) != 1 {
+	if paths := changedPaths(t, h.repo.Repo, head, prs[0].HeadSHA); len(paths) != 1 {
 		t.Errorf("the restore changed %v", paths)
 	}
 	commit, _ := h.repo.CommitInfo(prs[0].HeadSHA)

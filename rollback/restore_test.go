@@ -454,7 +454,7 @@ func TestRestoreToATag(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if changed := restoreChangedFiles(t, f.repo, head, out.Branch); len(changed) != len(tc.want) {
+			if changed := mustChangedPaths(t, f.repo, head, out.Branch); len(changed) != len(tc.want) {
 				t.Errorf("the restore changed %v, want %d files", changed, len(tc.want))
 			}
 			for p, r := range tc.want {
@@ -477,32 +477,6 @@ func TestRestoreToATag(t *testing.T) {
 			}
 		})
 	}
-}
-
-// restoreChangedFiles lists the paths whose content or mode differ between
-// two revisions.
-func restoreChangedFiles(t *testing.T, repo *fakegithub.Repo, a, b string) []string {
-	t.Helper()
-	ta, err := repo.ReadTree(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb, err := repo.ReadTree(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for p, f := range ta {
-		if g, ok := tb[p]; !ok || g != f {
-			out = append(out, p)
-		}
-	}
-	for p := range tb {
-		if _, ok := ta[p]; !ok {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func TestConcurrentRestoresOpenOnePullRequest(t *testing.T) {
@@ -538,4 +512,15 @@ func TestConcurrentRestoresOpenOnePullRequest(t *testing.T) {
 	if len(branches) != 1 {
 		t.Errorf("branches %v, want one", branches)
 	}
+}
+
+// mustChangedPaths lists the paths whose content or mode differ between two
+// revisions.
+func mustChangedPaths(t *testing.T, repo *fakegithub.Repo, a, b string) []string {
+	t.Helper()
+	paths, err := repo.ChangedPaths(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return paths
 }
