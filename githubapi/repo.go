@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -74,7 +75,7 @@ func hasMessage(err error, text string) bool {
 func (r *Repo) Dir(ctx context.Context, commit, dir string) (map[string]revert.Entry, error) {
 	treeish := commit
 	if dir != "" {
-		treeish = commit + ":" + dir
+		treeish = commit + ":" + escapePath(dir)
 	}
 	tree, _, err := r.client.Git.GetTree(ctx, r.owner, r.name, treeish, false)
 	if err != nil {
@@ -88,6 +89,17 @@ func (r *Repo) Dir(ctx context.Context, commit, dir string) (map[string]revert.E
 		entries[e.GetPath()] = revert.Entry{Mode: normalMode(e.GetMode()), SHA: e.GetSHA()}
 	}
 	return entries, nil
+}
+
+// escapePath escapes each element of a repository path for a URL: go-github
+// puts the tree-ish into the URL as it is, where "#", "?" or "%" in a
+// directory name would otherwise cut or break the request.
+func escapePath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, part := range parts {
+		parts[i] = url.PathEscape(part)
+	}
+	return strings.Join(parts, "/")
 }
 
 // normalMode writes tree modes as git does: GitHub answers "040000" for
