@@ -29,9 +29,9 @@ type CheckRunOutput struct {
 
 // checkRunOutput maps the output onto go-github's.
 func (o CheckRunOutput) github() (*github.CheckRunOutput, []*github.CheckRunAction) {
-	out := &github.CheckRunOutput{Title: github.String(o.Title), Summary: github.String(o.Summary)}
+	out := &github.CheckRunOutput{Title: github.String(o.Title), Summary: github.String(fitBody(o.Summary))}
 	if o.Text != "" {
-		out.Text = github.String(o.Text)
+		out.Text = github.String(fitBody(o.Text))
 	}
 	// A nil slice leaves the actions as they were; an empty one removes them.
 	actions := make([]*github.CheckRunAction, 0, len(o.Actions))

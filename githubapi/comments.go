@@ -9,7 +9,7 @@ import (
 
 // ReplyToIssue comments on an issue or pull request conversation.
 func (r *Repo) ReplyToIssue(ctx context.Context, number int, body string) error {
-	if _, _, err := r.client.Issues.CreateComment(ctx, r.owner, r.name, number, &github.IssueComment{Body: github.String(body)}); err != nil {
+	if _, _, err := r.client.Issues.CreateComment(ctx, r.owner, r.name, number, &github.IssueComment{Body: github.String(fitBody(body))}); err != nil {
 		return fmt.Errorf("comment on #%d: %w", number, err)
 	}
 	return nil
@@ -17,7 +17,7 @@ func (r *Repo) ReplyToIssue(ctx context.Context, number int, body string) error 
 
 // ReplyToCommit comments on a commit.
 func (r *Repo) ReplyToCommit(ctx context.Context, sha string, body string) error {
-	if _, _, err := r.client.Repositories.CreateComment(ctx, r.owner, r.name, sha, &github.RepositoryComment{Body: github.String(body)}); err != nil {
+	if _, _, err := r.client.Repositories.CreateComment(ctx, r.owner, r.name, sha, &github.RepositoryComment{Body: github.String(fitBody(body))}); err != nil {
 		return fmt.Errorf("comment on commit %s: %w", sha, err)
 	}
 	return nil

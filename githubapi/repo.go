@@ -353,7 +353,7 @@ func (r *Repo) BranchCommit(ctx context.Context, name string) (*rollback.Commit,
 func (r *Repo) Open(ctx context.Context, pr rollback.NewPullRequest) (*rollback.PullRequest, error) {
 	created, _, err := r.client.PullRequests.Create(ctx, r.owner, r.name, &github.NewPullRequest{
 		Title: github.String(pr.Title),
-		Body:  github.String(pr.Body),
+		Body:  github.String(fitBody(pr.Body)),
 		Head:  github.String(pr.Head),
 		Base:  github.String(pr.Base),
 		Draft: github.Bool(pr.Draft),
