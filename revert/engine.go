@@ -42,10 +42,13 @@ const binaryProbeSize = 8000
 // each group sorted by path, so that a file can replace a directory (and the
 // reverse) when the changes are applied in order.
 //
-// Renames are not detected, as that needs the whole trees: where git would
-// follow a file the branch renamed since, the engine reports a conflict, and
-// where the branch removed a file or folder that git may see as renamed, it
-// refuses (see ConflictKind.Conservative).
+// Renames are not followed: where git would follow a file the branch
+// renamed since, the engine reports a conflict. Where the branch removed a
+// file the revert deletes, or a folder the revert restores a file into,
+// git's outcome depends on whether the branch renamed it; the engine then
+// asks a Reader that implements Renames, once, and refuses with an
+// Uncertain conflict when the Reader cannot tell (see
+// ConflictKind.Conservative).
 func Revert(ctx context.Context, r Reader, req Request) (*Result, error) {
 	switch len(req.Parents) {
 	case 1:
@@ -77,6 +80,9 @@ func Revert(ctx context.Context, r Reader, req Request) (*Result, error) {
 		}
 		e.paths[p] = st
 		e.order = append(e.order, p)
+	}
+	if err := e.settleRenameDeletes(ctx); err != nil {
+		return nil, err
 	}
 	if err := e.mergeContents(ctx); err != nil {
 		return nil, err
@@ -124,6 +130,12 @@ type engine struct {
 	paths map[string]*pathState
 	order []string // sorted changed paths
 	blobs map[string][]byte
+
+	// The branch's renames since the reverted commit, asked for at most
+	// once and only when the outcome depends on them.
+	renamesAsked bool
+	renamesKnown bool // the Reader gave a complete answer
+	renames      map[string]string
 }
 
 // pathState is one changed path: its versions in the merge base (the
@@ -455,13 +467,8 @@ func (e *engine) checkFileDirectory(ctx context.Context) error {
 	if err := e.dirs.fetch(ctx, append(append([]dirKey{}, needHeadDirs...), baseDirs...)); err != nil {
 		return err
 	}
-	// A file restored into a folder the head lacks: if the folder existed
-	// in the reverted commit, the branch removed it, and git's directory
-	// rename detection would move the file if the branch renamed it.
-	for i, st := range restored {
-		if len(e.dirs.get(baseDirs[i].commit, baseDirs[i].dir)) > 0 {
-			st.conflict = &FileConflict{Path: st.path, Kind: ConflictFileLocation}
-		}
+	if err := e.checkFileLocation(ctx, restored, baseDirs); err != nil {
+		return err
 	}
 	for _, k := range needHeadDirs {
 		remains, err := e.headDirRemains(ctx, k.dir)
@@ -474,6 +481,138 @@ func (e *engine) checkFileDirectory(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// checkFileLocation decides the files restored into a folder the head
+// lacks, with tops[i] the highest such folder of restored[i]: if the folder
+// existed in the reverted commit, the branch removed it, and git's
+// directory rename detection moves the file if the branch renamed it.
+func (e *engine) checkFileLocation(ctx context.Context, restored []*pathState, tops []dirKey) error {
+	var removed []dirKey // the tops the branch removed
+	var candidates []*pathState
+	var dirs []dirKey // the candidates' folders in the reverted commit
+	for i, st := range restored {
+		if len(e.dirs.get(tops[i].commit, tops[i].dir)) > 0 {
+			removed = append(removed, tops[i])
+			candidates = append(candidates, st)
+			dirs = append(dirs, dirKey{commit: e.req.Commit, dir: parentDir(st.path)})
+		}
+	}
+	if len(candidates) == 0 {
+		return nil
+	}
+	renames, known, err := e.branchRenames(ctx)
+	if err != nil {
+		return err
+	}
+	if !known {
+		for _, st := range candidates {
+			st.conflict = &FileConflict{Path: st.path, Kind: ConflictFileLocation, Uncertain: true}
+		}
+		return nil
+	}
+	if err := e.dirs.fetch(ctx, dirs); err != nil {
+		return err
+	}
+	// git looks for directory renames only for the folders the branch
+	// removed that the other side adds files to directly.
+	relevant := make(map[string]bool)
+	for _, k := range dirs {
+		if len(e.dirs.get(k.commit, k.dir)) > 0 {
+			relevant[k.dir] = true
+		}
+	}
+	renamed := renamedDirectories(renames, relevant, func(dir string) bool {
+		for _, k := range removed {
+			if dir == k.dir || strings.HasPrefix(dir, k.dir+"/") {
+				return true
+			}
+		}
+		return false
+	})
+	for _, st := range candidates {
+		for dir := parentDir(st.path); dir != ""; dir = parentDir(dir) {
+			if renamed[dir] {
+				st.conflict = &FileConflict{Path: st.path, Kind: ConflictFileLocation}
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// branchRenames returns the files the branch renamed between the reverted
+// commit and the head, asking the Reader on the first call only; known is
+// false when the Reader does not implement Renames or its answer may be
+// partial.
+func (e *engine) branchRenames(ctx context.Context) (renames map[string]string, known bool, err error) {
+	if !e.renamesAsked {
+		e.renamesAsked = true
+		if r, ok := e.dirs.r.(Renames); ok {
+			renames, complete, err := r.RenamedSince(ctx, e.req.Commit, e.req.Head)
+			if err != nil {
+				return nil, false, fmt.Errorf("find the renames between %s and %s: %w", shortSHA(e.req.Commit), shortSHA(e.req.Head), err)
+			}
+			e.renames, e.renamesKnown = renames, complete
+		}
+	}
+	return e.renames, e.renamesKnown, nil
+}
+
+// settleRenameDeletes decides the files the revert deletes and the head no
+// longer has: git pairs such a file with its new name when the branch
+// renamed it and reports a rename/delete conflict; when the branch deleted
+// it, both sides agree and nothing changes.
+func (e *engine) settleRenameDeletes(ctx context.Context) error {
+	for _, p := range e.order {
+		st := e.paths[p]
+		if st.conflict == nil || st.conflict.Kind != ConflictRenameDelete {
+			continue
+		}
+		renames, known, err := e.branchRenames(ctx)
+		if err != nil {
+			return err
+		}
+		switch _, renamed := renames[p]; {
+		case !known:
+			st.conflict.Uncertain = true
+		case !renamed:
+			st.conflict = nil
+			st.result = Entry{}
+		}
+	}
+	return nil
+}
+
+// renamedDirectories returns the relevant folders that git's directory
+// rename detection (merge-ort's) sees renamed, given the files the branch
+// renamed and which folders it removed. A removed folder counts as renamed
+// to the folder that received most of its renamed files: a file renamed
+// from a/b/x to c/b/x counts for a/b -> c/b and, the trailing names
+// matching, for a -> c. With git's default merge.directoryRenames=conflict,
+// a file the other side adds to a renamed folder (or below it) is reported
+// as a file location conflict; where no new folder got a majority git
+// reports a directory rename split, also a conflict, so either way the
+// folder is returned.
+func renamedDirectories(renames map[string]string, relevant map[string]bool, removed func(dir string) bool) map[string]bool {
+	out := make(map[string]bool)
+	for from, to := range renames {
+		oldDir, newDir := from, to
+		for first := true; ; first = false {
+			oldName, newName := path.Base(oldDir), path.Base(newDir)
+			oldDir, newDir = parentDir(oldDir), parentDir(newDir)
+			if !first && oldName != newName || !removed(oldDir) {
+				break
+			}
+			if relevant[oldDir] {
+				out[oldDir] = true
+			}
+			if newDir == "" {
+				break
+			}
+		}
+	}
+	return out
 }
 
 // headDirRemains reports whether anything of the head's directory dir

@@ -29,20 +29,19 @@ const (
 	// ConflictSymlink: both sides changed a symlink's target differently.
 	ConflictSymlink ConflictKind = "symlink"
 	// ConflictRenameDelete: the revert deletes a file that the branch has
-	// already removed. git reports a rename/delete conflict when the branch
-	// renamed the file and succeeds when it deleted it; telling the two
-	// apart needs the whole trees, so the engine refuses both.
+	// renamed since.
 	ConflictRenameDelete ConflictKind = "rename/delete"
 	// ConflictFileLocation: the revert restores a file into a folder the
-	// branch has removed. git reports a file location conflict when the
-	// branch renamed the folder and succeeds when it deleted it; the engine
-	// refuses both, as for ConflictRenameDelete.
+	// branch has renamed since (or split between several new folders), so
+	// that git's directory rename detection would move it.
 	ConflictFileLocation ConflictKind = "file location"
 )
 
-// Conservative reports whether the kind is one where git may succeed: the
-// engine refuses because it cannot see whether the branch renamed or
-// deleted a file or folder.
+// Conservative reports whether the kind is one the engine may report where
+// git succeeds: telling a file or folder the branch renamed from one it
+// deleted takes the branch's renames, and without them (the Reader does not
+// implement Renames, or its answer may be partial) the engine refuses both,
+// marking the conflict Uncertain.
 func (k ConflictKind) Conservative() bool {
 	return k == ConflictRenameDelete || k == ConflictFileLocation
 }
@@ -68,6 +67,10 @@ type FileConflict struct {
 	Path  string
 	Kind  ConflictKind
 	Hunks []ConflictHunk // for content and add/add conflicts of text files
+	// Uncertain marks a conservative refusal (see ConflictKind.Conservative):
+	// git conflicts if the branch renamed the file or folder and succeeds
+	// if it deleted it, and the engine could not learn which.
+	Uncertain bool
 }
 
 // ConflictError is returned when git revert would stop with conflicts.
@@ -85,12 +88,12 @@ func (e *ConflictError) Error() string {
 	return fmt.Sprintf("revert of %s conflicts on %s: %s", shortSHA(e.Commit), shortSHA(e.Head), strings.Join(parts, ", "))
 }
 
-// Conservative reports whether every conflicting file is one where git may
-// succeed (see ConflictKind.Conservative): the engine refused because it
-// cannot tell a file or folder the branch renamed from one it deleted.
+// Conservative reports whether every conflicting file is Uncertain: git may
+// succeed, and the engine refused because it could not tell a file or folder
+// the branch renamed from one it deleted.
 func (e *ConflictError) Conservative() bool {
 	for _, f := range e.Files {
-		if !f.Kind.Conservative() {
+		if !f.Uncertain {
 			return false
 		}
 	}

@@ -38,12 +38,43 @@ func (r repoReader) Blob(_ context.Context, sha string) ([]byte, error) {
 	return r.repo.ReadBlob(sha)
 }
 
+// RenamedSince asks git itself (git diff -M), so the answer is exact.
+func (r repoReader) RenamedSince(_ context.Context, base, head string) (map[string]string, bool, error) {
+	renames, err := r.repo.Renames(base, head)
+	return renames, err == nil, err
+}
+
+// withoutRenames hides a Reader's Renames, as a Reader that cannot tell.
+type withoutRenames struct{ r Reader }
+
+func (w withoutRenames) Dir(ctx context.Context, commit, dir string) (map[string]Entry, error) {
+	return w.r.Dir(ctx, commit, dir)
+}
+
+func (w withoutRenames) Blob(ctx context.Context, sha string) ([]byte, error) {
+	return w.r.Blob(ctx, sha)
+}
+
 // countingReader counts and records the reads it passes on.
 type countingReader struct {
 	Reader
-	mu    sync.Mutex
-	dirs  []string // "commit:dir"
-	blobs []string
+	mu      sync.Mutex
+	dirs    []string // "commit:dir"
+	blobs   []string
+	renames int // RenamedSince calls
+}
+
+// RenamedSince passes the call on to a Reader that implements Renames and
+// answers "cannot tell" for one that does not.
+func (c *countingReader) RenamedSince(ctx context.Context, base, head string) (map[string]string, bool, error) {
+	c.mu.Lock()
+	c.renames++
+	c.mu.Unlock()
+	r, ok := c.Reader.(Renames)
+	if !ok {
+		return nil, false, nil
+	}
+	return r.RenamedSince(ctx, base, head)
 }
 
 func (c *countingReader) Dir(ctx context.Context, commit, dir string) (map[string]Entry, error) {
@@ -113,11 +144,6 @@ func checkAgainstGitWith(t *testing.T, repo *gitoracle.Repo, reader Reader, comm
 			fmt.Sprintf(format, args...), strings.TrimSpace(want.Output), reproduction(repo, commit, head))
 	}
 	var conflict *ConflictError
-	if want.Outcome != gitoracle.Conflict && errors.As(err, &conflict) && conflict.Conservative() {
-		// The engine may refuse where git succeeds, for a file or folder
-		// the branch removed, which git would have seen as renamed.
-		return want.Outcome, got, gotErr
-	}
 	switch want.Outcome {
 	case gitoracle.Clean:
 		if err != nil {
@@ -140,6 +166,16 @@ func checkAgainstGitWith(t *testing.T, repo *gitoracle.Repo, reader Reader, comm
 		}
 	}
 	return want.Outcome, got, gotErr
+}
+
+// hasUncertain reports whether a conflict includes a conservative refusal.
+func hasUncertain(ce *ConflictError) bool {
+	for _, f := range ce.Files {
+		if f.Uncertain {
+			return true
+		}
+	}
+	return false
 }
 
 // knownBlobs lists the blob each changed path has in the commit ("" where
@@ -214,7 +250,7 @@ func TestRevertMatchesGit(t *testing.T) {
 	}
 	var mu sync.Mutex
 	total := map[gitoracle.Outcome]int{}
-	totalMerged, totalRefused := 0, 0
+	totalMerged, totalAsked := 0, 0
 	t.Run("seeds", func(t *testing.T) {
 		for _, seed := range seeds {
 			t.Run(fmt.Sprint(seed), func(t *testing.T) {
@@ -231,7 +267,7 @@ func TestRevertMatchesGit(t *testing.T) {
 				n := (*propertyCases + len(seeds) - 1) / len(seeds)
 				outcomes := map[gitoracle.Outcome]int{}
 				mergedClean := 0 // clean reverts that needed a line merge
-				refused := 0     // conservative refusals where git succeeds
+				asked := 0       // cases where the outcome depended on the branch's renames
 				for k := 0; k < n; k++ {
 					i := 1 + rng.Intn(len(h.Commits)-1)
 					j := i + rng.Intn(min(len(h.Commits)-i, 12))
@@ -266,20 +302,33 @@ func TestRevertMatchesGit(t *testing.T) {
 					outcome, _, err := checkAgainstGitWith(t, h.Repo, reader, c, h.Commits[j].SHA, info, git)
 					outcomes[outcome]++
 					var ce *ConflictError
-					if outcome != gitoracle.Conflict && errors.As(err, &ce) {
-						refused++
+					if errors.As(err, &ce) && hasUncertain(ce) {
+						t.Fatalf("%v: an uncertain conflict %v though git told the renames", info, ce)
+					}
+					if reader.renames > 1 {
+						t.Fatalf("%v: the engine asked for the renames %d times", info, reader.renames)
+					}
+					if reader.renames == 1 {
+						// Only where a Reader without renames gets a
+						// conservative refusal.
+						asked++
+						req := Request{Commit: c.SHA, Parents: c.Parents, Head: h.Commits[j].SHA, Paths: c.Paths}
+						_, err := Revert(context.Background(), withoutRenames{repoReader{h.Repo}}, req)
+						if !errors.As(err, &ce) || !hasUncertain(ce) {
+							t.Fatalf("%v: the engine asked for the renames, but without them it answers %v", info, err)
+						}
 					}
 					if len(reader.blobs) > 0 && outcome == gitoracle.Clean {
 						mergedClean++
 					}
 				}
-				t.Logf("seed %d: git %v; %d clean line merges; engine refused %d of git's successes", seed, outcomes, mergedClean, refused)
+				t.Logf("seed %d: git %v; %d clean line merges; %d cases needed the renames", seed, outcomes, mergedClean, asked)
 				mu.Lock()
 				for o, n := range outcomes {
 					total[o] += n
 				}
 				totalMerged += mergedClean
-				totalRefused += refused
+				totalAsked += asked
 				mu.Unlock()
 			})
 		}
@@ -298,8 +347,8 @@ func TestRevertMatchesGit(t *testing.T) {
 	if totalMerged < minimum {
 		t.Errorf("only %d clean reverts needed a line merge", totalMerged)
 	}
-	if succeeded := total[gitoracle.Clean] + total[gitoracle.NothingToCommit]; totalRefused*10 > succeeded {
-		t.Errorf("the engine refused %d of git's %d successes: conservative refusals must stay rare", totalRefused, succeeded)
+	if totalAsked == 0 {
+		t.Errorf("no case needed the branch's renames: the histories do not exercise them")
 	}
-	t.Logf("outcomes: %v", total)
+	t.Logf("outcomes: %v; %d cases needed the branch's renames", total, totalAsked)
 }

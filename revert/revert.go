@@ -16,14 +16,20 @@
 // the diff against `git diff`, the merge against `git merge-file`, and whole
 // reverts against `git revert` on generated histories.
 //
+// Renames: where the branch removed a file the revert deletes, or a folder
+// the revert restores a file into, git conflicts if the branch renamed it
+// (rename/delete, file location) and succeeds if it deleted it. The engine
+// then asks the Reader for the branch's renames since C, once, if it
+// implements Renames, and decides as git's rename and directory rename
+// detection (merge-ort's) do; the common case makes no such request.
+//
 // Known differences from git, all in the direction of refusing: renames are
-// not followed, since seeing them needs the whole trees. A file the branch
-// renamed since C reads as deleted, giving a modify/delete conflict where
-// git would merge into the new name; and where the branch removed a file the
-// revert deletes, or a folder the revert restores a file into, the engine
-// refuses (ConflictRenameDelete, ConflictFileLocation) because git conflicts
-// if the branch renamed it, though it succeeds if the branch deleted it.
-// .gitattributes merge drivers and end-of-line conversions are ignored.
+// not followed otherwise. A file the branch renamed since C reads as
+// deleted, giving a modify/delete conflict where git would merge into the
+// new name. Without Renames, or with a partial answer (a comparison of more
+// than 300 files on GitHub), the engine refuses the two cases above with an
+// Uncertain conflict (ConflictError.Conservative). .gitattributes merge
+// drivers and end-of-line conversions are ignored.
 package revert
 
 import (
@@ -77,6 +83,17 @@ type Change struct {
 // Result is the revert as a set of changes to Head's tree.
 type Result struct {
 	Changes []Change
+}
+
+// Renames is implemented by readers that can report the renames git's
+// rename detection finds between two commits. The engine asks only when its
+// answer depends on them (see ConflictKind.Conservative), once per Revert.
+type Renames interface {
+	// RenamedSince returns old path -> new path for the files renamed
+	// between base and head (git diff -M base head), and complete=false
+	// when the answer may be partial (GitHub lists at most 300 files of a
+	// comparison).
+	RenamedSince(ctx context.Context, base, head string) (renames map[string]string, complete bool, err error)
 }
 
 // ErrNothingToRevert means the result equals Head's tree: the change is

@@ -67,9 +67,11 @@ func TestRevertCases(t *testing.T) {
 	cases := map[string]struct {
 		scenario
 		want     gitoracle.Outcome
-		conflict ConflictKind      // with want == Conflict
-		refuse   ConflictKind      // the engine refuses, conservatively, where git succeeds
-		changes  map[string]string // with want == Clean: path -> "delete", "mode sha", or "mode content:<text>"
+		conflict ConflictKind // with want == Conflict
+		// uncertain: the outcome depends on the branch's renames, and a
+		// Reader without Renames gets an Uncertain refusal of this kind.
+		uncertain ConflictKind
+		changes   map[string]string // with want == Clean: path -> "delete", "mode sha", or "mode content:<text>"
 	}{
 		"modification on an unchanged head": {
 			scenario: scenario{parent: files{"app.yaml": text(lines5)}, commit: files{"app.yaml": text("one\ntwo\nTHREE\nfour\nfive\n")}},
@@ -166,16 +168,17 @@ func TestRevertCases(t *testing.T) {
 				commit: files{"app.yaml": text(lines5), "other.yaml": text("x\n")},
 				head:   []files{{"app.yaml": nil}},
 			},
-			want:   gitoracle.Clean,
-			refuse: ConflictRenameDelete,
+			want:      gitoracle.Clean,
+			uncertain: ConflictRenameDelete,
 		},
 		"head renamed the added file": {
 			scenario: scenario{
 				commit: files{"app.yaml": text(lines5)},
 				head:   []files{{"app.yaml": nil, "renamed.yaml": text(lines5)}},
 			},
-			want:     gitoracle.Conflict,
-			conflict: ConflictRenameDelete,
+			want:      gitoracle.Conflict,
+			conflict:  ConflictRenameDelete,
+			uncertain: ConflictRenameDelete,
 		},
 		"head renamed the folder of the restored file": {
 			scenario: scenario{
@@ -183,8 +186,9 @@ func TestRevertCases(t *testing.T) {
 				commit: files{"apps/gone.yaml": nil},
 				head:   []files{{"apps/a.yaml": nil, "apps/b.yaml": nil, "moved/a.yaml": text(lines5), "moved/b.yaml": text("six\nseven\neight\n")}},
 			},
-			want:     gitoracle.Conflict,
-			conflict: ConflictFileLocation,
+			want:      gitoracle.Conflict,
+			conflict:  ConflictFileLocation,
+			uncertain: ConflictFileLocation,
 		},
 		"head deleted the folder of the restored file": {
 			scenario: scenario{
@@ -192,8 +196,105 @@ func TestRevertCases(t *testing.T) {
 				commit: files{"apps/gone.yaml": nil},
 				head:   []files{{"apps/a.yaml": nil}},
 			},
-			want:   gitoracle.Clean,
-			refuse: ConflictFileLocation,
+			want:      gitoracle.Clean,
+			uncertain: ConflictFileLocation,
+		},
+		"head renamed and edited the added file": {
+			scenario: scenario{
+				commit: files{"app.yaml": text(lines5 + "six\nseven\n"), "other.yaml": text("x\n")},
+				head:   []files{{"app.yaml": nil, "renamed.yaml": text(lines5 + "six\nSEVEN\n")}},
+			},
+			want:      gitoracle.Conflict,
+			conflict:  ConflictRenameDelete,
+			uncertain: ConflictRenameDelete,
+		},
+		"head moved one file of the restored file's folder and deleted the other": {
+			scenario: scenario{
+				parent: files{"apps/a.yaml": text(lines5), "apps/b.yaml": text("six\nseven\neight\n"), "apps/gone.yaml": text("x\ny\nz\n")},
+				commit: files{"apps/gone.yaml": nil},
+				head:   []files{{"apps/a.yaml": nil, "apps/b.yaml": nil, "moved/a.yaml": text(lines5)}},
+			},
+			want:      gitoracle.Conflict,
+			conflict:  ConflictFileLocation,
+			uncertain: ConflictFileLocation,
+		},
+		"head split the restored file's folder in two": {
+			scenario: scenario{
+				parent: files{"apps/a.yaml": text(lines5), "apps/b.yaml": text("six\nseven\neight\n"), "apps/gone.yaml": text("x\ny\nz\n")},
+				commit: files{"apps/gone.yaml": nil},
+				head:   []files{{"apps/a.yaml": nil, "apps/b.yaml": nil, "one/a.yaml": text(lines5), "two/b.yaml": text("six\nseven\neight\n")}},
+			},
+			want:      gitoracle.Conflict,
+			conflict:  ConflictFileLocation,
+			uncertain: ConflictFileLocation,
+		},
+		// git renames only the folders the revert adds files to directly:
+		// apps/sub, emptied by the commit, is not one the branch removed.
+		"head renamed the folder above the restored file's, which the commit emptied": {
+			scenario: scenario{
+				parent: files{"apps/a.yaml": text(lines5), "apps/b.yaml": text("six\nseven\neight\n"), "apps/sub/gone.yaml": text("x\ny\nz\n")},
+				commit: files{"apps/sub/gone.yaml": nil},
+				head:   []files{{"apps/a.yaml": nil, "apps/b.yaml": nil, "moved/a.yaml": text(lines5), "moved/b.yaml": text("six\nseven\neight\n")}},
+			},
+			want:      gitoracle.Clean,
+			uncertain: ConflictFileLocation,
+		},
+		"head renamed the restored file's folder, whose files are in a subfolder": {
+			scenario: scenario{
+				parent: files{"apps/web/a.yaml": text(lines5), "apps/web/b.yaml": text("six\nseven\neight\n"), "apps/gone.yaml": text("x\ny\nz\n")},
+				commit: files{"apps/gone.yaml": nil},
+				head:   []files{{"apps/web/a.yaml": nil, "apps/web/b.yaml": nil, "moved/web/a.yaml": text(lines5), "moved/web/b.yaml": text("six\nseven\neight\n")}},
+			},
+			want:      gitoracle.Conflict,
+			conflict:  ConflictFileLocation,
+			uncertain: ConflictFileLocation,
+		},
+		"head renamed the folder above the restored file's": {
+			scenario: scenario{
+				parent: files{"apps/a.yaml": text(lines5), "apps/sub/b.yaml": text("six\nseven\neight\n"), "apps/sub/gone.yaml": text("x\ny\nz\n")},
+				commit: files{"apps/sub/gone.yaml": nil},
+				head:   []files{{"apps/a.yaml": nil, "apps/sub/b.yaml": nil, "moved/a.yaml": text(lines5), "moved/sub/b.yaml": text("six\nseven\neight\n")}},
+			},
+			want:      gitoracle.Conflict,
+			conflict:  ConflictFileLocation,
+			uncertain: ConflictFileLocation,
+		},
+		"head moved the restored file's folder to the root": {
+			scenario: scenario{
+				parent: files{"apps/a.yaml": text(lines5), "apps/b.yaml": text("six\nseven\neight\n"), "apps/gone.yaml": text("x\ny\nz\n")},
+				commit: files{"apps/gone.yaml": nil},
+				head:   []files{{"apps/a.yaml": nil, "apps/b.yaml": nil, "a.yaml": text(lines5), "b.yaml": text("six\nseven\neight\n")}},
+			},
+			want:      gitoracle.Conflict,
+			conflict:  ConflictFileLocation,
+			uncertain: ConflictFileLocation,
+		},
+		"head renamed a parent of the restored file's folder": {
+			scenario: scenario{
+				parent: files{"infra/base/config/a.yaml": text(lines5), "infra/base/config/gone.yaml": text("x\ny\nz\n")},
+				commit: files{"infra/base/config/gone.yaml": nil},
+				head:   []files{{"infra/base/config/a.yaml": nil, "infra/other/config/a.yaml": text(lines5)}},
+			},
+			want:      gitoracle.Conflict,
+			conflict:  ConflictFileLocation,
+			uncertain: ConflictFileLocation,
+		},
+		"head moved only a subfolder of the restored file's folder elsewhere": {
+			scenario: scenario{
+				parent: files{"apps/web/a.yaml": text(lines5), "apps/gone.yaml": text("x\ny\nz\n")},
+				commit: files{"apps/gone.yaml": nil},
+				head:   []files{{"apps/web/a.yaml": nil, "x/y/a.yaml": text(lines5)}},
+			},
+			want:      gitoracle.Clean,
+			uncertain: ConflictFileLocation,
+		},
+		"head renamed a file out of the restored file's folder, which it keeps": {
+			scenario: scenario{
+				parent: files{"apps/a.yaml": text(lines5), "apps/b.yaml": text("six\nseven\neight\n"), "apps/gone.yaml": text("x\ny\nz\n")},
+				commit: files{"apps/gone.yaml": nil},
+				head:   []files{{"apps/a.yaml": nil, "moved/a.yaml": text(lines5)}},
+			},
+			want: gitoracle.Clean,
 		},
 		"restored file whose folder the commit emptied": {
 			scenario: scenario{
@@ -393,12 +494,25 @@ func TestRevertCases(t *testing.T) {
 			if outcome != c.want {
 				t.Fatalf("git's outcome is %v, the case expects %v (engine: %+v, %v)", outcome, c.want, res, err)
 			}
-			switch {
-			case c.refuse != "":
+			req := Request{Commit: commit.SHA, Parents: commit.Parents, Head: head, Paths: commit.Paths}
+			counting := &countingReader{Reader: repoReader{repo}}
+			if _, err := Revert(context.Background(), counting, req); c.uncertain == "" && counting.renames != 0 {
+				t.Fatalf("the engine asked for the renames (answer %v) where its outcome does not depend on them", err)
+			} else if c.uncertain != "" && counting.renames != 1 {
+				t.Fatalf("the engine asked for the renames %d times, want once", counting.renames)
+			}
+			if c.uncertain != "" {
+				_, err := Revert(context.Background(), withoutRenames{repoReader{repo}}, req)
 				var ce *ConflictError
-				if !errors.As(err, &ce) || len(ce.Files) != 1 || ce.Files[0].Kind != c.refuse {
-					t.Fatalf("want a %s refusal, got %+v, %v", c.refuse, res, err)
+				if !errors.As(err, &ce) || len(ce.Files) != 1 || ce.Files[0].Kind != c.uncertain || !ce.Files[0].Uncertain || !ce.Conservative() {
+					t.Fatalf("without the renames, want an uncertain %s refusal, got %v", c.uncertain, err)
 				}
+			}
+			var ce *ConflictError
+			if errors.As(err, &ce) && ce.Conservative() {
+				t.Fatalf("an uncertain refusal %v though git told the renames", ce)
+			}
+			switch {
 			case c.want == gitoracle.Conflict:
 				var ce *ConflictError
 				if !errors.As(err, &ce) {

@@ -441,3 +441,30 @@ func (r *Repo) writeFile(rel string, data []byte, mode os.FileMode) error {
 	// WriteFile keeps the mode of an existing file.
 	return os.Chmod(p, mode)
 }
+
+// Renames returns old path -> new path for the files git's rename detection
+// pairs between two commits (`git diff -M base head`, at git's default 50%
+// similarity), the renames a merge of the two sees.
+func (r *Repo) Renames(base, head string) (map[string]string, error) {
+	out, err := r.Git(nil, "diff", "-M", "--name-status", "-z", base, head)
+	if err != nil {
+		return nil, err
+	}
+	renames := make(map[string]string)
+	fields := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	for i := 0; i < len(fields) && fields[i] != ""; {
+		status := fields[i]
+		if status[0] == 'R' || status[0] == 'C' {
+			if i+2 >= len(fields) {
+				return nil, fmt.Errorf("git diff -M %s %s: truncated output", base, head)
+			}
+			if status[0] == 'R' {
+				renames[fields[i+1]] = fields[i+2]
+			}
+			i += 3
+			continue
+		}
+		i += 2
+	}
+	return renames, nil
+}

@@ -92,7 +92,9 @@ func (r *Repo) Revert(commit, head string) (RevertResult, error) {
 	}
 	if conflicted {
 		r.workDir = true
-		if len(unmerged) == 0 {
+		// Some conflicts leave no unmerged path: a directory the branch
+		// split between several new folders ("directory rename split").
+		if len(unmerged) == 0 && !strings.Contains(string(out)+gerr.Stderr, "CONFLICT (") {
 			return RevertResult{}, fmt.Errorf("revert %s on %s failed without conflicts: %w", commit, head, err)
 		}
 		return RevertResult{Outcome: Conflict, Unmerged: unmerged, Output: string(out) + gerr.Stderr}, nil
