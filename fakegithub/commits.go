@@ -2,6 +2,7 @@ package fakegithub
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"path"
@@ -25,7 +26,83 @@ func itoa(i int64) string { return strconv.FormatInt(i, 10) }
 // fileChange is one path that differs between two trees.
 type fileChange struct {
 	path     string
+	prevPath string // the path before a rename, "" for others
 	from, to *flatEntry
+}
+
+// renameScore is git's default rename threshold (diff.renames, -M): the
+// smallest similarity, in percent, for which a removed and an added file
+// are paired as a rename.
+const renameScore = 50
+
+// diffTreesWithRenames is diffTrees with git's rename detection, as GitHub
+// lists the files of a commit or comparison: a removed file and an added
+// one that are similar enough become one "renamed" change.
+//
+// The pairs come from go-git's rename detection, which scores similarity as
+// JGit does (hashed lines, with 1% of the score from the names) rather than
+// as git does (hashed 64-byte chunks): the two agree on exact renames and
+// on clearly similar or dissimilar files, and may disagree near the 50%
+// threshold.
+func (o objects) diffTreesWithRenames(from, to plumbing.Hash) ([]fileChange, error) {
+	changes, err := o.diffTrees(from, to)
+	if err != nil {
+		return nil, err
+	}
+	renames, err := o.renames(from, to)
+	if err != nil || len(renames) == 0 {
+		return changes, err
+	}
+	byPath := make(map[string]fileChange, len(changes))
+	for _, fc := range changes {
+		byPath[fc.path] = fc
+	}
+	out := changes[:0]
+	for _, fc := range changes {
+		switch {
+		case fc.to == nil && renames[fc.path] != "":
+			// Reported at the new path.
+		case fc.from == nil && renamedFrom(renames, fc.path) != "":
+			old := renamedFrom(renames, fc.path)
+			out = append(out, fileChange{path: fc.path, prevPath: old, from: byPath[old].from, to: fc.to})
+		default:
+			out = append(out, fc)
+		}
+	}
+	return out, nil
+}
+
+func renamedFrom(renames map[string]string, to string) string {
+	for old, now := range renames {
+		if now == to {
+			return old
+		}
+	}
+	return ""
+}
+
+// renames returns old path -> new path for the files go-git's rename
+// detection pairs between two trees, at git's default threshold.
+func (o objects) renames(from, to plumbing.Hash) (map[string]string, error) {
+	a, err := o.tree(from)
+	if err != nil {
+		return nil, err
+	}
+	b, err := o.tree(to)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := object.DiffTreeWithOptions(context.Background(), a, b, &object.DiffTreeOptions{DetectRenames: true, RenameScore: renameScore})
+	if err != nil {
+		return nil, fmt.Errorf("detect renames between trees %s and %s: %w", from, to, err)
+	}
+	renames := make(map[string]string)
+	for _, c := range changes {
+		if c.From.Name != "" && c.To.Name != "" && c.From.Name != c.To.Name {
+			renames[c.From.Name] = c.To.Name
+		}
+	}
+	return renames, nil
 }
 
 // diffTrees lists the paths that differ between two trees, sorted. Renames
@@ -163,6 +240,10 @@ func (c *call) filesJSON(changes []fileChange, headSHA string) []*github.CommitF
 	for _, fc := range changes {
 		f := &github.CommitFile{Filename: ptr(fc.path)}
 		switch {
+		case fc.prevPath != "":
+			f.Status = ptr("renamed")
+			f.PreviousFilename = ptr(fc.prevPath)
+			f.SHA = ptr(fc.to.hash.String())
 		case fc.from == nil:
 			f.Status = ptr("added")
 			f.SHA = ptr(fc.to.hash.String())
@@ -241,7 +322,7 @@ func (c *call) repoCommitJSON(commit *object.Commit, withFiles bool) (*github.Re
 		}
 		parentTree = p.TreeHash
 	}
-	changes, err := c.repo.obj.diffTrees(parentTree, commit.TreeHash)
+	changes, err := c.repo.obj.diffTreesWithRenames(parentTree, commit.TreeHash)
 	if err != nil {
 		return nil, err
 	}
@@ -379,6 +460,10 @@ func (g *GitHub) listCommits(c *call) {
 	c.json(http.StatusOK, out)
 }
 
+// maxCompareFiles is the most files GitHub lists in a comparison; the
+// rest are left out, without pagination.
+const maxCompareFiles = 300
+
 func (g *GitHub) compare(c *call) {
 	basehead := c.param("basehead")
 	base, head, ok := strings.Cut(basehead, "...")
@@ -436,10 +521,13 @@ func (g *GitHub) compare(c *call) {
 		}
 		commits = append(commits, rc)
 	}
-	changes, err := c.repo.obj.diffTrees(mergeBase.TreeHash, headCommit.TreeHash)
+	changes, err := c.repo.obj.diffTreesWithRenames(mergeBase.TreeHash, headCommit.TreeHash)
 	if err != nil {
 		c.failErr(err)
 		return
+	}
+	if len(changes) > maxCompareFiles {
+		changes = changes[:maxCompareFiles]
 	}
 	baseJSON, err := c.repoCommitJSON(baseCommit, false)
 	if err != nil {
