@@ -20,6 +20,10 @@ import (
 	"github.com/fluxrollback/flux-rollback/rollback"
 )
 
+// maxCompareFiles is the most files GitHub lists in a comparison; a longer
+// list is cut without notice.
+const maxCompareFiles = 300
+
 // maxCommitFilePages bounds the pages of a commit's file list (300 files a
 // page; GitHub lists at most 3,000 files of one commit).
 const maxCommitFilePages = 10
@@ -35,6 +39,7 @@ var (
 	_ rollback.Permissions  = (*Repo)(nil)
 	_ rollback.Writer       = (*Repo)(nil)
 	_ rollback.PullRequests = (*Repo)(nil)
+	_ revert.Renames        = (*Repo)(nil)
 )
 
 // NewRepo adapts the repository owner/name.
@@ -217,6 +222,27 @@ func (r *Repo) Head(ctx context.Context, branch, commit string) (*rollback.Head,
 		Tree:     base.GetCommit().GetTree().GetSHA(),
 		Contains: status == "behind" || status == "identical",
 	}, nil
+}
+
+// RenamedSince returns the files renamed between base and head, as GitHub's
+// comparison base...head reports them (status "renamed", with
+// previous_filename): for a base on head's branch, the merge base is base
+// itself and the files are those of git diff -M base head. complete is
+// false when the comparison lists 300 files or more, where GitHub may
+// have left some out. The comparison's commits are paged one at a time to
+// keep the answer small: the files come on the first page whatever its size.
+func (r *Repo) RenamedSince(ctx context.Context, base, head string) (map[string]string, bool, error) {
+	cmp, _, err := r.client.Repositories.CompareCommits(ctx, r.owner, r.name, base, head, &github.ListOptions{PerPage: 1})
+	if err != nil {
+		return nil, false, fmt.Errorf("compare %s...%s: %w", base, head, err)
+	}
+	renames := make(map[string]string)
+	for _, f := range cmp.Files {
+		if f.GetStatus() == "renamed" && f.GetPreviousFilename() != "" {
+			renames[f.GetPreviousFilename()] = f.GetFilename()
+		}
+	}
+	return renames, len(cmp.Files) < maxCompareFiles, nil
 }
 
 // Role returns the user's role_name. go-github v57 does not decode

@@ -53,7 +53,7 @@ func TestRevertThroughGitHubMatchesGit(t *testing.T) {
 	n := (*propertyCases + len(seeds) - 1) / len(seeds)
 	var mu sync.Mutex
 	total := map[gitoracle.Outcome]int{}
-	merged, refused, requests := 0, 0, 0
+	merged, asked, requests := 0, 0, 0
 	t.Run("seeds", func(t *testing.T) {
 		for _, seed := range seeds {
 			t.Run(strconv.FormatInt(seed, 10), func(t *testing.T) {
@@ -65,7 +65,7 @@ func TestRevertThroughGitHubMatchesGit(t *testing.T) {
 					total[o] += k
 				}
 				merged += s.merged
-				refused += s.refused
+				asked += s.asked
 				requests += s.requests
 			})
 		}
@@ -91,15 +91,18 @@ func TestRevertThroughGitHubMatchesGit(t *testing.T) {
 	if merged < minimum {
 		t.Errorf("only %d clean reverts read blobs to merge lines", merged)
 	}
-	t.Logf("git's outcomes: %v; %d clean line merges; %d conservative refusals; %.1f engine requests a case",
-		total, merged, refused, float64(requests)/float64(max(cases, 1)))
+	if asked == 0 {
+		t.Errorf("no case needed the branch's renames: the histories do not exercise the compare API")
+	}
+	t.Logf("git's outcomes: %v; %d clean line merges; %d cases asked for the renames; %.1f engine requests a case",
+		total, merged, asked, float64(requests)/float64(max(cases, 1)))
 }
 
 // seedStats is what one history's cases exercised.
 type seedStats struct {
 	outcomes map[gitoracle.Outcome]int
 	merged   int // clean reverts whose engine read blobs
-	refused  int // conservative refusals where git succeeds
+	asked    int // cases that needed the branch's renames
 	requests int // engine and create-tree requests
 }
 
@@ -150,21 +153,12 @@ func checkSeed(t *testing.T, seed int64, n int) seedStats {
 		if res.readBlobs && res.outcome == gitoracle.Clean {
 			stats.merged++
 		}
-		if res.refused {
-			stats.refused++
+		if res.askedRenames {
+			stats.asked++
 		}
 		checked++
 	}
-	t.Logf("seed %d: git %v; %d clean line merges; engine refused %d of git's successes", seed, stats.outcomes, stats.merged, stats.refused)
-	// The engine refuses where it cannot tell a removal from a rename; that
-	// must stay rare, if less so where files keep turning into folders.
-	limit := 10 // percent of git's successes
-	if historyOptions(seed).FileDirectory {
-		limit = 20
-	}
-	if succeeded := stats.outcomes[gitoracle.Clean] + stats.outcomes[gitoracle.NothingToCommit]; stats.refused*100 > succeeded*limit {
-		t.Errorf("seed %d: the engine refused %d of git's %d successes, more than %d%%", seed, stats.refused, succeeded, limit)
-	}
+	t.Logf("seed %d: git %v; %d clean line merges; %d cases needed the branch's renames", seed, stats.outcomes, stats.merged, stats.asked)
 	return stats
 }
 
@@ -228,9 +222,9 @@ type propertyCase struct {
 
 // caseResult is git's outcome of a case and what the engine did.
 type caseResult struct {
-	outcome   gitoracle.Outcome
-	readBlobs bool // the engine read blobs to merge lines
-	refused   bool // a conservative refusal where git succeeds
+	outcome      gitoracle.Outcome
+	readBlobs    bool // the engine read blobs to merge lines
+	askedRenames bool // the engine asked the compare API for the branch's renames
 }
 
 // check runs the revert through the fake and through git, and fails the
@@ -245,9 +239,10 @@ func (pc propertyCase) check(t *testing.T) caseResult {
 	}
 	before := len(pc.env.gh.Requests())
 	got, err := revert.Revert(ctx, pc.env.api, req)
-	readBlobs := false
+	readBlobs, askedRenames := false, false
 	for _, r := range pc.env.gh.Requests()[before:] {
 		readBlobs = readBlobs || strings.HasPrefix(r.Route, "GET /repos/{owner}/{repo}/git/blobs/")
+		askedRenames = askedRenames || strings.HasSuffix(r.Route, "/compare/{basehead}")
 		if strings.Contains(r.Path, "recursive") {
 			t.Fatalf("seed %d: the engine listed a whole tree: %s %s", pc.seed, r.Method, r.Path)
 		}
@@ -263,10 +258,10 @@ func (pc propertyCase) check(t *testing.T) caseResult {
 			pc.seed, pc.i, c.SHA, pc.j, head, fmt.Sprintf(format, args...), strings.TrimSpace(want.Output), pc.reproduction(req))
 	}
 	var conflict *revert.ConflictError
-	if want.Outcome != gitoracle.Conflict && errors.As(err, &conflict) && conflict.Conservative() {
-		// The engine refuses where it cannot tell a file or folder the
-		// branch removed from one it renamed, which git would follow.
-		return caseResult{outcome: want.Outcome, refused: true}
+	if errors.As(err, &conflict) && conflict.Conservative() {
+		// The compare API gave the renames: the engine must not refuse
+		// for want of them.
+		fail("an uncertain refusal %v", err)
 	}
 	switch want.Outcome {
 	case gitoracle.Clean:
@@ -295,7 +290,7 @@ func (pc propertyCase) check(t *testing.T) caseResult {
 	default:
 		t.Fatalf("seed %d: git's outcome %v", pc.seed, want.Outcome)
 	}
-	return caseResult{outcome: want.Outcome, readBlobs: readBlobs}
+	return caseResult{outcome: want.Outcome, readBlobs: readBlobs, askedRenames: askedRenames}
 }
 
 func describeResult(r *revert.Result) string {
