@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -103,28 +102,6 @@ func releasedAPIJS(t *testing.T, e *env) (string, fakegithub.CheckRun) {
 		t.Fatal(err)
 	}
 	return release, e.rollbackRun(t, e.repo.Repo, release)
-}
-
-// click presses a check run button and fails the test on a transport error.
-func click(t *testing.T, e *env, run fakegithub.CheckRun, identifier, user string) *fakegithub.Delivery {
-	t.Helper()
-	d, err := e.repo.ClickCheckRunAction(e.ctx, run.ID, identifier, user)
-	var de *fakegithub.DeliveryError
-	if err != nil && !errors.As(err, &de) {
-		t.Fatal(err)
-	}
-	return d
-}
-
-// rollbackBranches lists the refs under refs/heads/rollback-.
-func rollbackBranches(repo *fakegithub.Repo) []string {
-	var out []string
-	for ref := range repo.Refs() {
-		if strings.HasPrefix(ref, "refs/heads/rollback-") {
-			out = append(out, ref)
-		}
-	}
-	return out
 }
 
 func TestSecondClickAndRedeliveryReportTheSamePullRequest(t *testing.T) {

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -116,4 +117,26 @@ func changedPaths(t *testing.T, repo *fakegithub.Repo, a, b string) []string {
 		t.Fatal(err)
 	}
 	return paths
+}
+
+// click presses a check run button and fails the test on a transport error.
+func click(t *testing.T, e *env, run fakegithub.CheckRun, identifier, user string) *fakegithub.Delivery {
+	t.Helper()
+	d, err := e.repo.ClickCheckRunAction(e.ctx, run.ID, identifier, user)
+	var de *fakegithub.DeliveryError
+	if err != nil && !errors.As(err, &de) {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// rollbackBranches lists the refs under refs/heads/rollback-.
+func rollbackBranches(repo *fakegithub.Repo) []string {
+	var out []string
+	for ref := range repo.Refs() {
+		if strings.HasPrefix(ref, "refs/heads/rollback-") {
+			out = append(out, ref)
+		}
+	}
+	return out
 }

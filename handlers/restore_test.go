@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -54,29 +53,6 @@ func startRestoreHistory(t *testing.T) *restoreHistory {
 	return h
 }
 
-// restoreClick presses a check run button and fails the test on a transport
-// error; a delivery the app answered with an error status is returned.
-func restoreClick(t *testing.T, e *env, run fakegithub.CheckRun, identifier, user string) *fakegithub.Delivery {
-	t.Helper()
-	d, err := e.repo.ClickCheckRunAction(e.ctx, run.ID, identifier, user)
-	var de *fakegithub.DeliveryError
-	if err != nil && !errors.As(err, &de) {
-		t.Fatal(err)
-	}
-	return d
-}
-
-// restoreBranchesOf lists the branches flux-rollback may have created.
-func restoreBranchesOf(repo *fakegithub.Repo) []string {
-	var out []string
-	for ref := range repo.Refs() {
-		if strings.HasPrefix(ref, "refs/heads/rollback-") {
-			out = append(out, ref)
-		}
-	}
-	return out
-}
-
 // restoreRendered drops the backticks of inline code spans, so that a
 // sentence can be compared as GitHub shows it.
 func restoreRendered(markdown string) string {
@@ -96,7 +72,7 @@ func findAction(run fakegithub.CheckRun, identifier string) (fakegithub.CheckRun
 func TestRollbackOfASupersededReleaseExplainsInImageTermsAndOffersRestore(t *testing.T) {
 	h := startRestoreHistory(t)
 	run := h.rollbackRun(t, h.repo.Repo, h.release)
-	if d := restoreClick(t, h.env, run, report.ActionRollback, sandbox.Human.Login); d.StatusCode != 200 {
+	if d := click(t, h.env, run, report.ActionRollback, sandbox.Human.Login); d.StatusCode != 200 {
 		t.Fatalf("a refusal is not a failed delivery: %d %s", d.StatusCode, d.ResponseBody)
 	}
 	final, _ := h.repo.CheckRun(run.ID)
@@ -140,7 +116,7 @@ func TestRollbackOfASupersededReleaseExplainsInImageTermsAndOffersRestore(t *tes
 	if _, ok := findAction(final, report.ActionRollback); !ok {
 		t.Errorf("the Roll back button is gone: %+v", final.Actions)
 	}
-	if len(h.repo.PullRequests()) != 0 || len(restoreBranchesOf(h.repo.Repo)) != 0 {
+	if len(h.repo.PullRequests()) != 0 || len(rollbackBranches(h.repo.Repo)) != 0 {
 		t.Error("a refused rollback created something")
 	}
 }
@@ -148,11 +124,11 @@ func TestRollbackOfASupersededReleaseExplainsInImageTermsAndOffersRestore(t *tes
 func TestRestoreClickSetsOnlyTheReleasedImageBack(t *testing.T) {
 	h := startRestoreHistory(t)
 	run := h.rollbackRun(t, h.repo.Repo, h.release)
-	restoreClick(t, h.env, run, report.ActionRollback, sandbox.Human.Login)
+	click(t, h.env, run, report.ActionRollback, sandbox.Human.Login)
 	refused, _ := h.repo.CheckRun(run.ID)
 	head, _ := h.repo.Ref("heads/main")
 
-	d := restoreClick(t, h.env, refused, report.ActionRestore, sandbox.Human.Login)
+	d := click(t, h.env, refused, report.ActionRestore, sandbox.Human.Login)
 	if d.StatusCode != 200 {
 		t.Fatalf("restore delivery answered %d: %s", d.StatusCode, d.ResponseBody)
 	}
@@ -219,10 +195,10 @@ func TestRestoreClickSetsOnlyTheReleasedImageBack(t *testing.T) {
 func TestRestoreIsIdempotentAcrossClicksAndRedeliveries(t *testing.T) {
 	h := startRestoreHistory(t)
 	run := h.rollbackRun(t, h.repo.Repo, h.release)
-	restoreClick(t, h.env, run, report.ActionRollback, sandbox.Human.Login)
+	click(t, h.env, run, report.ActionRollback, sandbox.Human.Login)
 	refused, _ := h.repo.CheckRun(run.ID)
 
-	first := restoreClick(t, h.env, refused, report.ActionRestore, sandbox.Human.Login)
+	first := click(t, h.env, refused, report.ActionRestore, sandbox.Human.Login)
 	// GitHub redelivers the click, twice.
 	for range 2 {
 		if _, err := h.GitHub.Redeliver(h.ctx, first.ID); err != nil {
@@ -232,14 +208,14 @@ func TestRestoreIsIdempotentAcrossClicksAndRedeliveries(t *testing.T) {
 	// The user clicks again later: Roll back is refused as before, and its
 	// Restore finds the pull request already open.
 	done, _ := h.repo.CheckRun(run.ID)
-	restoreClick(t, h.env, done, report.ActionRollback, sandbox.Human.Login)
+	click(t, h.env, done, report.ActionRollback, sandbox.Human.Login)
 	refusedAgain, _ := h.repo.CheckRun(run.ID)
-	restoreClick(t, h.env, refusedAgain, report.ActionRestore, sandbox.Human.Login)
+	click(t, h.env, refusedAgain, report.ActionRestore, sandbox.Human.Login)
 
 	if prs := h.repo.PullRequests(); len(prs) != 1 {
 		t.Fatalf("want 1 pull request after four requests, got %d", len(prs))
 	}
-	if b := restoreBranchesOf(h.repo.Repo); len(b) != 1 {
+	if b := rollbackBranches(h.repo.Repo); len(b) != 1 {
 		t.Fatalf("want 1 branch, got %v", b)
 	}
 	final, _ := h.repo.CheckRun(run.ID)
@@ -257,7 +233,7 @@ func TestRestoreAndRollbackOpenSeparatePullRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := e.rollbackRun(t, e.repo.Repo, release)
-	restoreClick(t, e, run, report.ActionRollback, sandbox.Human.Login)
+	click(t, e, run, report.ActionRollback, sandbox.Human.Login)
 	if n := len(e.repo.PullRequests()); n != 1 {
 		t.Fatalf("Roll back opened %d pull requests", n)
 	}
@@ -266,7 +242,7 @@ func TestRestoreAndRollbackOpenSeparatePullRequests(t *testing.T) {
 	if len(prs) != 2 || prs[0].Head == prs[1].Head {
 		t.Fatalf("want two pull requests on two branches, got %+v", prs)
 	}
-	if b := restoreBranchesOf(e.repo.Repo); len(b) != 2 {
+	if b := rollbackBranches(e.repo.Repo); len(b) != 2 {
 		t.Errorf("want 2 branches, got %v", b)
 	}
 }
@@ -275,16 +251,16 @@ func TestRestoreNeedsTheSamePermissionAsRollback(t *testing.T) {
 	h := startRestoreHistory(t)
 	h.repo.SetPermission("bob", "read")
 	run := h.rollbackRun(t, h.repo.Repo, h.release)
-	restoreClick(t, h.env, run, report.ActionRollback, sandbox.Human.Login)
+	click(t, h.env, run, report.ActionRollback, sandbox.Human.Login)
 	refused, _ := h.repo.CheckRun(run.ID)
-	if d := restoreClick(t, h.env, refused, report.ActionRestore, "bob"); d.StatusCode != 200 {
+	if d := click(t, h.env, refused, report.ActionRestore, "bob"); d.StatusCode != 200 {
 		t.Fatalf("a refusal is not a failed delivery: %d", d.StatusCode)
 	}
 	final, _ := h.repo.CheckRun(run.ID)
 	if !strings.Contains(final.Output.Title, "no permission") || !strings.Contains(final.Output.Summary, "bob") {
 		t.Errorf("check run = %+v", final.Output)
 	}
-	if len(h.repo.PullRequests()) != 0 || len(restoreBranchesOf(h.repo.Repo)) != 0 {
+	if len(h.repo.PullRequests()) != 0 || len(rollbackBranches(h.repo.Repo)) != 0 {
 		t.Error("something was created for a read-only user")
 	}
 }
@@ -292,10 +268,10 @@ func TestRestoreNeedsTheSamePermissionAsRollback(t *testing.T) {
 func TestRestoreShowsProgressOnTheCheckRun(t *testing.T) {
 	h := startRestoreHistory(t)
 	run := h.rollbackRun(t, h.repo.Repo, h.release)
-	restoreClick(t, h.env, run, report.ActionRollback, sandbox.Human.Login)
+	click(t, h.env, run, report.ActionRollback, sandbox.Human.Login)
 	refused, _ := h.repo.CheckRun(run.ID)
 	h.GitHub.ResetRequests()
-	restoreClick(t, h.env, refused, report.ActionRestore, sandbox.Human.Login)
+	click(t, h.env, refused, report.ActionRestore, sandbox.Human.Login)
 	var updates []string
 	for _, r := range h.GitHub.Requests() {
 		if r.Method == "PATCH" && strings.Contains(r.Path, "/check-runs/") {
@@ -322,14 +298,14 @@ func TestRestoreOfAFluxV2MarkerKeepsTheMarker(t *testing.T) {
 	}))
 	later := must(e.repo.ReleaseV2(e.ctx, "1.5.0"))
 	run := e.rollbackRun(t, e.repo.Repo, release)
-	restoreClick(t, e, run, report.ActionRollback, sandbox.Human.Login)
+	click(t, e, run, report.ActionRollback, sandbox.Human.Login)
 	refused, _ := e.repo.CheckRun(run.ID)
 	want := fmt.Sprintf("web is now at 1.5.0, released in %s (1 release after this one)", later[:7])
 	if !strings.Contains(restoreRendered(refused.Output.Summary), want) {
 		t.Fatalf("summary lacks %q:\n%s", want, refused.Output.Summary)
 	}
 	head, _ := e.repo.Ref("heads/main")
-	restoreClick(t, e, refused, report.ActionRestore, sandbox.Human.Login)
+	click(t, e, refused, report.ActionRestore, sandbox.Human.Login)
 	prs := e.repo.PullRequests()
 	if len(prs) != 1 {
 		final, _ := e.repo.CheckRun(run.ID)
@@ -388,7 +364,7 @@ func TestRestoreRefusesWhereTheReferenceIsGone(t *testing.T) {
 				t.Fatal(err)
 			}
 			run := e.rollbackRun(t, e.repo.Repo, release)
-			restoreClick(t, e, run, report.ActionRollback, sandbox.Human.Login)
+			click(t, e, run, report.ActionRollback, sandbox.Human.Login)
 			refused, _ := e.repo.CheckRun(run.ID)
 			if _, ok := findAction(refused, report.ActionRestore); !ok {
 				t.Fatalf("no Restore button after the refusal: %+v", refused.Output)
@@ -396,7 +372,7 @@ func TestRestoreRefusesWhereTheReferenceIsGone(t *testing.T) {
 			if err := tc.edit(e); err != nil {
 				t.Fatal(err)
 			}
-			restoreClick(t, e, refused, report.ActionRestore, sandbox.Human.Login)
+			click(t, e, refused, report.ActionRestore, sandbox.Human.Login)
 			final, _ := e.repo.CheckRun(run.ID)
 			if !strings.Contains(final.Output.Title, "refused") {
 				t.Fatalf("check run = %+v", final.Output)
@@ -406,7 +382,7 @@ func TestRestoreRefusesWhereTheReferenceIsGone(t *testing.T) {
 					t.Errorf("refusal does not say %q:\n%s", want, final.Output.Summary)
 				}
 			}
-			if len(e.repo.PullRequests()) != 0 || len(restoreBranchesOf(e.repo.Repo)) != 0 {
+			if len(e.repo.PullRequests()) != 0 || len(rollbackBranches(e.repo.Repo)) != 0 {
 				t.Error("a refused restore created something")
 			}
 		})
@@ -474,7 +450,7 @@ func TestCommentRestoreToATagNeverReleasedIsRefused(t *testing.T) {
 			t.Errorf("refusal does not mention %q:\n%s", want, reply)
 		}
 	}
-	if len(h.repo.PullRequests()) != 0 || len(restoreBranchesOf(h.repo.Repo)) != 0 {
+	if len(h.repo.PullRequests()) != 0 || len(rollbackBranches(h.repo.Repo)) != 0 {
 		t.Error("a restore to an unknown tag created something")
 	}
 }
