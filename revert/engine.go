@@ -81,7 +81,7 @@ func Revert(ctx context.Context, r Reader, req Request) (*Result, error) {
 		e.paths[p] = st
 		e.order = append(e.order, p)
 	}
-	if err := e.settleRenameDeletes(ctx); err != nil {
+	if err := e.followRenames(ctx); err != nil {
 		return nil, err
 	}
 	if err := e.mergeContents(ctx); err != nil {
@@ -131,11 +131,18 @@ type engine struct {
 	order []string // sorted changed paths
 	blobs map[string][]byte
 
-	// The branch's renames since the reverted commit, asked for at most
-	// once and only when the outcome depends on them.
-	renamesAsked bool
-	renamesKnown bool // the Reader gave a complete answer
-	renames      map[string]string
+	// The renames of each side of the merge, asked for at most once each
+	// and only when the outcome depends on them: the branch's (reverted
+	// commit -> head) and the revert's own (reverted commit -> parent, the
+	// reverted commit's renames the other way round).
+	branch, reverted renameSet
+}
+
+// renameSet is one side's renames, old path -> new path, as far as asked.
+type renameSet struct {
+	asked   bool
+	known   bool // the Reader gave a complete answer
+	renames map[string]string
 }
 
 // pathState is one changed path: its versions in the merge base (the
@@ -145,6 +152,10 @@ type pathState struct {
 	path              string
 	base, ours, their Entry // file entries; the zero Entry where there is no file
 	headIsTree        bool  // the head has a directory at this path
+	// oursMoved marks a file the revert renames back to this path: ours is
+	// the head's file at the name the reverted commit gave it, and the
+	// head has nothing here.
+	oursMoved bool
 
 	result   Entry  // the resolved entry; the zero Entry means deleted
 	content  []byte // merged content to upload when result.SHA is ""
@@ -255,6 +266,14 @@ func (e *engine) resolve(p string) (*pathState, error) {
 			return nil, &UnsupportedError{Commit: e.req.Commit, Path: p, Reason: "submodule changes are not reverted"}
 		}
 	}
+	e.decide(st)
+	return st, nil
+}
+
+// decide resolves a path from its three versions, as merge-ort does for a
+// path no rename involves.
+func (e *engine) decide(st *pathState) {
+	p := st.path
 	b, o, t := st.base, st.ours, st.their
 	switch {
 	case b.Exists() && !o.Exists() && !t.Exists():
@@ -275,7 +294,6 @@ func (e *engine) resolve(p string) (*pathState, error) {
 	default:
 		e.resolveBothChanged(st)
 	}
-	return st, nil
 }
 
 // resolveBothChanged handles a file both sides changed (or both added)
@@ -542,46 +560,224 @@ func (e *engine) checkFileLocation(ctx context.Context, restored []*pathState, t
 }
 
 // branchRenames returns the files the branch renamed between the reverted
-// commit and the head, asking the Reader on the first call only; known is
-// false when the Reader does not implement Renames or its answer may be
-// partial.
+// commit and the head (old path -> new path), asking the Reader on the
+// first call only; known is false when the Reader does not implement
+// Renames or its answer may be partial.
 func (e *engine) branchRenames(ctx context.Context) (renames map[string]string, known bool, err error) {
-	if !e.renamesAsked {
-		e.renamesAsked = true
-		if r, ok := e.dirs.r.(Renames); ok {
-			renames, complete, err := r.RenamedSince(ctx, e.req.Commit, e.req.Head)
-			if err != nil {
-				return nil, false, fmt.Errorf("find the renames between %s and %s: %w", shortSHA(e.req.Commit), shortSHA(e.req.Head), err)
-			}
-			e.renames, e.renamesKnown = renames, complete
-		}
-	}
-	return e.renames, e.renamesKnown, nil
+	return e.askRenames(ctx, &e.branch, e.req.Commit, e.req.Head, false)
 }
 
-// settleRenameDeletes decides the files the revert deletes and the head no
-// longer has: git pairs such a file with its new name when the branch
-// renamed it and reports a rename/delete conflict; when the branch deleted
-// it, both sides agree and nothing changes.
-func (e *engine) settleRenameDeletes(ctx context.Context) error {
+// revertedRenames returns the files the revert renames, path in the
+// reverted commit -> path in its parent: the commit's own renames turned
+// round. git finds them between the parent and the commit, so the Reader is
+// asked in that direction (on GitHub, the comparison parent...commit lists
+// the commit's own files).
+func (e *engine) revertedRenames(ctx context.Context) (renames map[string]string, known bool, err error) {
+	removed := false
+	for _, st := range e.paths {
+		removed = removed || !st.base.Exists() && st.their.Exists()
+	}
+	if !removed {
+		// A rename removes its old name: a commit that removed no file
+		// renamed none, and the question needs no request.
+		return nil, true, nil
+	}
+	return e.askRenames(ctx, &e.reverted, e.req.Parents[0], e.req.Commit, true)
+}
+
+func (e *engine) askRenames(ctx context.Context, set *renameSet, base, head string, invert bool) (map[string]string, bool, error) {
+	if !set.asked {
+		set.asked = true
+		if r, ok := e.dirs.r.(Renames); ok {
+			renames, complete, err := r.RenamedSince(ctx, base, head)
+			if err != nil {
+				return nil, false, fmt.Errorf("find the renames between %s and %s: %w", shortSHA(base), shortSHA(head), err)
+			}
+			if invert {
+				turned := make(map[string]string, len(renames))
+				for from, to := range renames {
+					turned[to] = from
+				}
+				renames = turned
+			}
+			set.renames, set.known = renames, complete
+		}
+	}
+	return set.renames, set.known, nil
+}
+
+// followRenames settles the files that one side of the merge removed and
+// the other changed (modify/delete), or that both removed (rename/delete),
+// which resolve decided as though nothing had been renamed. git's merge-ort
+// pairs a removed file with its new name and then:
+//   - the branch renamed X to Y and the revert changes X: the revert's
+//     change is merged into Y (base X in the reverted commit, ours Y in the
+//     head, theirs X in the parent) and X stays away; rename/add if the
+//     parent has a Y of its own;
+//   - the reverted commit renamed W to X, so that the revert renames X back
+//     to W, and the branch changed X: the branch's change is merged into W
+//     and X goes; rename/add if the head has a W of its own;
+//   - both renamed X to the same Y: the two Ys merge with X as their base;
+//   - both renamed X, to different names: rename/rename; one renamed X and
+//     the other deleted it: rename/delete; both deleted it: X goes.
+//
+// The Reader is asked only here and in checkFileLocation, at most once per
+// side; where its answer is missing or partial the conflict stays, marked
+// Uncertain.
+func (e *engine) followRenames(ctx context.Context) error {
+	var candidates []*pathState
 	for _, p := range e.order {
 		st := e.paths[p]
-		if st.conflict == nil || st.conflict.Kind != ConflictRenameDelete {
-			continue
+		if st.conflict != nil && (st.conflict.Kind == ConflictModifyDelete || st.conflict.Kind == ConflictRenameDelete) {
+			candidates = append(candidates, st)
 		}
-		renames, known, err := e.branchRenames(ctx)
+	}
+	added := false
+	for _, st := range candidates {
+		var moved *pathState
+		var err error
+		switch {
+		case !st.ours.Exists() && st.their.Exists():
+			moved, err = e.followBranchRename(ctx, st)
+		case st.ours.Exists():
+			moved, err = e.followRevertedRename(ctx, st)
+		default:
+			moved, err = e.followBothRenames(ctx, st)
+		}
 		if err != nil {
 			return err
 		}
-		switch _, renamed := renames[p]; {
-		case !known:
-			st.conflict.Uncertain = true
-		case !renamed:
-			st.conflict = nil
-			st.result = Entry{}
+		if moved == nil {
+			continue
 		}
+		if _, ok := e.paths[moved.path]; !ok {
+			e.order = append(e.order, moved.path)
+			added = true
+		}
+		e.paths[moved.path] = moved
+	}
+	if added {
+		sort.Strings(e.order)
 	}
 	return nil
+}
+
+// followBranchRename settles a file the revert changes and the branch
+// removed. It returns the file's new state at its new name, if it moves.
+func (e *engine) followBranchRename(ctx context.Context, st *pathState) (*pathState, error) {
+	renames, known, err := e.branchRenames(ctx)
+	if err != nil || !known {
+		st.conflict.Uncertain = !known
+		return nil, err
+	}
+	y, renamed := renames[st.path]
+	if !renamed {
+		return nil, nil // deleted by the branch: modify/delete
+	}
+	if _, changed := e.paths[y]; changed {
+		// The new name is not in the reverted commit (a rename's target
+		// is new), so the revert restores a file of the parent there.
+		st.conflict = &FileConflict{Path: st.path, Kind: ConflictRenameAdd}
+		return nil, nil
+	}
+	base, err := e.baseEntry(ctx, st.path)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.dirs.fetch(ctx, []dirKey{{commit: e.req.Head, dir: parentDir(y)}}); err != nil {
+		return nil, err
+	}
+	ours := e.entry(e.req.Head, y)
+	if !ours.Exists() || ours.Mode == modeTree || ours.Mode == modeGitlink {
+		return nil, fmt.Errorf("follow the rename of %s: the head has no file %s", st.path, y)
+	}
+	return e.move(st, &pathState{path: y, base: base, ours: ours, their: st.their}), nil
+}
+
+// followRevertedRename settles a file the branch changed and the revert
+// removes. It returns the file's new state at its name in the parent, if
+// the revert renames it there.
+func (e *engine) followRevertedRename(ctx context.Context, st *pathState) (*pathState, error) {
+	renames, known, err := e.revertedRenames(ctx)
+	if err != nil || !known {
+		st.conflict.Uncertain = !known
+		return nil, err
+	}
+	w, renamed := renames[st.path]
+	target, changed := e.paths[w]
+	if !renamed || !changed {
+		return nil, nil // deleted by the revert: modify/delete
+	}
+	switch {
+	case target.headIsTree:
+		st.conflict = &FileConflict{Path: st.path, Kind: ConflictFileDirectory}
+		return nil, nil
+	case target.ours.Exists():
+		st.conflict = &FileConflict{Path: st.path, Kind: ConflictRenameAdd}
+		return nil, nil
+	}
+	base, err := e.baseEntry(ctx, st.path)
+	if err != nil {
+		return nil, err
+	}
+	return e.move(st, &pathState{path: w, base: base, ours: st.ours, their: target.their, oursMoved: true}), nil
+}
+
+// followBothRenames settles a file both the branch and the revert removed.
+// It returns the file's new state if both renamed it to the same name.
+func (e *engine) followBothRenames(ctx context.Context, st *pathState) (*pathState, error) {
+	ours, known, err := e.branchRenames(ctx)
+	if err != nil || !known {
+		st.conflict.Uncertain = !known
+		return nil, err
+	}
+	theirs, theirsKnown, err := e.revertedRenames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	y, renamed := ours[st.path]
+	w, theirsRenamed := theirs[st.path]
+	_, restored := e.paths[y]
+	switch {
+	case !theirsKnown && (!renamed || restored):
+		// Whether the revert deletes X or renames it (to Y) decides.
+		st.conflict.Uncertain = true
+	case !renamed && !theirsRenamed:
+		// Deleted on both sides: both agree.
+		st.conflict, st.result = nil, Entry{}
+	case !renamed || !theirsRenamed:
+		// Renamed on one side, deleted on the other: rename/delete.
+	case y != w:
+		st.conflict.Kind = ConflictRenameRename
+	default:
+		target, changed := e.paths[y]
+		if !changed {
+			return nil, fmt.Errorf("follow the renames of %s: %s is not among the changed paths", st.path, y)
+		}
+		base, err := e.baseEntry(ctx, st.path)
+		if err != nil {
+			return nil, err
+		}
+		return e.move(st, &pathState{path: y, base: base, ours: target.ours, their: target.their, headIsTree: target.headIsTree}), nil
+	}
+	return nil, nil
+}
+
+// move resolves a renamed file at its new name, and lets the old name go.
+func (e *engine) move(from, to *pathState) *pathState {
+	from.conflict, from.result = nil, Entry{}
+	e.decide(to)
+	return to
+}
+
+// baseEntry returns the file at p in the reverted commit, reading its
+// directory there if Request.Known stood in for it: a merge needs the real
+// mode.
+func (e *engine) baseEntry(ctx context.Context, p string) (Entry, error) {
+	if err := e.dirs.fetch(ctx, []dirKey{{commit: e.req.Commit, dir: parentDir(p)}}); err != nil {
+		return Entry{}, err
+	}
+	return fileEntry(e.entry(e.req.Commit, p)), nil
 }
 
 // renamedDirectories returns the relevant folders that git's directory
@@ -669,10 +865,10 @@ func (e *engine) result() (*Result, error) {
 			continue
 		}
 		switch {
-		case st.result == st.ours && st.content == nil:
+		case st.result == st.ours && st.content == nil && !st.oursMoved:
 			// The head already has the result.
 		case !st.result.Exists():
-			if st.ours.Exists() {
+			if st.ours.Exists() && !st.oursMoved {
 				deletes = append(deletes, Change{Path: p, Delete: true})
 			}
 		default:

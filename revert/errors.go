@@ -31,6 +31,15 @@ const (
 	// ConflictRenameDelete: the revert deletes a file that the branch has
 	// renamed since.
 	ConflictRenameDelete ConflictKind = "rename/delete"
+	// ConflictRenameRename: the branch renamed a file that the revert
+	// renames too (back to its name before the reverted commit), to
+	// another name.
+	ConflictRenameRename ConflictKind = "rename/rename"
+	// ConflictRenameAdd: one side renamed a file to a name the other side
+	// has a file of its own at (the branch renamed a file the revert
+	// changes to a name the revert restores, or the revert renames a file
+	// the branch changed to a name the branch has added since).
+	ConflictRenameAdd ConflictKind = "rename/add"
 	// ConflictFileLocation: the revert restores a file into a folder the
 	// branch has renamed since (or split between several new folders), so
 	// that git's directory rename detection would move it.
@@ -38,12 +47,14 @@ const (
 )
 
 // Conservative reports whether the kind is one the engine may report where
-// git succeeds: telling a file or folder the branch renamed from one it
-// deleted takes the branch's renames, and without them (the Reader does not
-// implement Renames, or its answer may be partial) the engine refuses both,
-// marking the conflict Uncertain.
+// git succeeds: telling a file or folder that one side renamed from one it
+// deleted takes that side's renames, and without them (the Reader does not
+// implement Renames, or its answer may be partial) the engine refuses,
+// marking the conflict Uncertain. A modify/delete is a rename git follows
+// when the deleting side renamed the file; rename/delete and file location
+// conflicts are clean deletions when it did not.
 func (k ConflictKind) Conservative() bool {
-	return k == ConflictRenameDelete || k == ConflictFileLocation
+	return k == ConflictRenameDelete || k == ConflictFileLocation || k == ConflictModifyDelete
 }
 
 // LineRange is a run of lines of one version of a file.

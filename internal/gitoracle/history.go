@@ -33,12 +33,14 @@ type History struct {
 // deterministically from opts.Seed. Commits edit text files in nested
 // folders (often near lines edited before, so that later commits overlap,
 // touch or stay clear of earlier ones), add and delete files, flip the
-// executable bit, add and retarget symlinks, change binary files, and
-// revert earlier commits with git itself.
+// executable bit, add and retarget symlinks, change binary files, rename
+// files, and revert earlier commits with git itself.
 //
-// Every added file gets fresh random lines (and symlinks fresh targets) and
-// files are never emptied, so git's rename detection never pairs a deleted
-// file with an added one; folder names never collide with file names.
+// Some commits rename a file (git mv, sometimes with a small edit), so that
+// later commits change it under its new name. Every added file gets fresh
+// random lines (and symlinks fresh targets) and files are never emptied, so
+// git's rename detection pairs only those; folder names never collide with
+// file names.
 func Generate(dir string, opts Options) (*History, error) {
 	if opts.Commits == 0 {
 		opts.Commits = 60
@@ -53,7 +55,7 @@ func Generate(dir string, opts Options) (*History, error) {
 	g := &generator{
 		repo: repo, rng: rand.New(rand.NewSource(opts.Seed)),
 		files: make(map[string]*genFile), target: opts.Commits + 1, written: make(map[string]string),
-		fileDir: opts.FileDirectory,
+		fileDir: opts.FileDirectory, renamed: make(map[string]bool), wasExec: make(map[string]bool),
 	}
 	for i := 0; i < 8; i++ {
 		g.addText()
@@ -121,6 +123,10 @@ type generator struct {
 	// files are not rewritten.
 	written map[string]string
 	fileDir bool // Options.FileDirectory
+	// Paths a rename has touched (either name), and paths that have been
+	// executable: the one never becomes executable, the other is never
+	// renamed (see rename).
+	renamed, wasExec map[string]bool
 }
 
 var folders = []string{"", "apps", "apps/web", "apps/api", "infra", "infra/base/config", "clusters/prod"}
@@ -288,8 +294,75 @@ func (g *generator) editText(p string) {
 	}
 }
 
+// rename moves a text file to a new name, as git mv does, sometimes into
+// another folder and sometimes with a small edit: at most one line in five
+// changes, so that the similarity stays far above the 50% git's rename
+// detection needs, where every implementation of it agrees.
+//
+// Only files that are and were always 100644 are renamed, and renamed files
+// never become executable: go-git's rename detection (the embedded GitHub's)
+// pairs other modes only when their content is unchanged, where git pairs
+// them by similarity too.
+func (g *generator) rename() {
+	var paths []string
+	for p, f := range g.files {
+		if f.kind == kindText && !f.exec && !g.wasExec[p] {
+			paths = append(paths, p)
+		}
+	}
+	if len(paths) == 0 {
+		g.addText()
+		return
+	}
+	sort.Strings(paths)
+	p := paths[g.rng.Intn(len(paths))]
+	f := g.files[p]
+	delete(g.files, p)
+	to := g.newPath(path.Ext(p))
+	if g.rng.Intn(2) == 0 && path.Dir(p) != "." {
+		// Same folder, new name.
+		for {
+			to = path.Dir(p) + "/" + g.word() + path.Ext(p)
+			if _, taken := g.files[to]; !taken && !g.isFolder(to) {
+				break
+			}
+		}
+	}
+	g.files[to] = f
+	g.renamed[p], g.renamed[to] = true, true
+	if len(f.lines) >= 5 && g.rng.Intn(2) == 0 {
+		f.lines[g.rng.Intn(len(f.lines))] = g.line()
+	}
+}
+
+// pickModeChange returns a text file whose executable bit may flip (one no
+// rename has touched, see rename), or "".
+func (g *generator) pickModeChange() string {
+	var paths []string
+	for p, f := range g.files {
+		if f.kind == kindText && !g.renamed[p] {
+			paths = append(paths, p)
+		}
+	}
+	if len(paths) == 0 {
+		return ""
+	}
+	sort.Strings(paths)
+	return paths[g.rng.Intn(len(paths))]
+}
+
+func (g *generator) flipExec(p string) {
+	f := g.files[p]
+	f.exec = !f.exec
+	g.wasExec[p] = true
+}
+
 // step makes one commit.
 func (g *generator) step() error {
+	if g.rng.Intn(12) == 0 {
+		g.rename()
+		return g.commit(fmt.Sprintf("commit %d", g.count))
+	}
 	if g.fileDir && g.rng.Intn(8) == 0 {
 		g.fileDirectoryChange()
 		return g.commit(fmt.Sprintf("commit %d", g.count))
@@ -316,13 +389,13 @@ func (g *generator) step() error {
 			delete(g.files, p)
 		}
 	case op < 80:
-		if p := g.pick(kindText); p != "" {
-			g.files[p].exec = !g.files[p].exec
+		if p := g.pickModeChange(); p != "" {
+			g.flipExec(p)
 		}
 	case op < 84:
-		if p := g.pick(kindText); p != "" {
+		if p := g.pickModeChange(); p != "" {
 			// A mode change together with an edit.
-			g.files[p].exec = !g.files[p].exec
+			g.flipExec(p)
 			g.editText(p)
 		}
 	case op < 89:
