@@ -42,13 +42,12 @@ const binaryProbeSize = 8000
 // each group sorted by path, so that a file can replace a directory (and the
 // reverse) when the changes are applied in order.
 //
-// Renames are not followed: where git would follow a file the branch
-// renamed since, the engine reports a conflict. Where the branch removed a
-// file the revert deletes, or a folder the revert restores a file into,
-// git's outcome depends on whether the branch renamed it; the engine then
-// asks a Reader that implements Renames, once, and refuses with an
-// Uncertain conflict when the Reader cannot tell (see
-// ConflictKind.Conservative).
+// Renames are followed as merge-ort follows them (see followRenames), on
+// either side: where one side removed a file that the other changed or also
+// removed, or the branch removed a folder the revert restores a file into,
+// the engine asks a Reader that implements Renames for that side's renames,
+// once, and refuses with an Uncertain conflict when the Reader cannot tell
+// (see ConflictKind.Conservative).
 func Revert(ctx context.Context, r Reader, req Request) (*Result, error) {
 	switch len(req.Parents) {
 	case 1:

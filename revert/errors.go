@@ -29,7 +29,8 @@ const (
 	// ConflictSymlink: both sides changed a symlink's target differently.
 	ConflictSymlink ConflictKind = "symlink"
 	// ConflictRenameDelete: the revert deletes a file that the branch has
-	// renamed since.
+	// renamed since, or renames back (to its name before the reverted
+	// commit) a file that the branch has deleted since.
 	ConflictRenameDelete ConflictKind = "rename/delete"
 	// ConflictRenameRename: the branch renamed a file that the revert
 	// renames too (back to its name before the reverted commit), to
@@ -79,8 +80,8 @@ type FileConflict struct {
 	Kind  ConflictKind
 	Hunks []ConflictHunk // for content and add/add conflicts of text files
 	// Uncertain marks a conservative refusal (see ConflictKind.Conservative):
-	// git conflicts if the branch renamed the file or folder and succeeds
-	// if it deleted it, and the engine could not learn which.
+	// git's outcome depends on whether a side renamed the file or folder or
+	// deleted it, and the engine could not learn which.
 	Uncertain bool
 }
 
@@ -101,7 +102,7 @@ func (e *ConflictError) Error() string {
 
 // Conservative reports whether every conflicting file is Uncertain: git may
 // succeed, and the engine refused because it could not tell a file or folder
-// the branch renamed from one it deleted.
+// one side renamed from one it deleted.
 func (e *ConflictError) Conservative() bool {
 	for _, f := range e.Files {
 		if !f.Uncertain {

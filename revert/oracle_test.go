@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -265,7 +266,7 @@ func TestRevertMatchesGit(t *testing.T) {
 	}
 	var mu sync.Mutex
 	total := map[gitoracle.Outcome]int{}
-	totalMerged, totalAsked := 0, 0
+	totalMerged, totalAsked, totalCleanAsked, totalFollowed := 0, 0, 0, 0
 	t.Run("seeds", func(t *testing.T) {
 		for _, seed := range seeds {
 			t.Run(fmt.Sprint(seed), func(t *testing.T) {
@@ -283,6 +284,8 @@ func TestRevertMatchesGit(t *testing.T) {
 				outcomes := map[gitoracle.Outcome]int{}
 				mergedClean := 0 // clean reverts that needed a line merge
 				asked := 0       // cases where the outcome depended on the branch's renames
+				cleanAsked := 0  // clean reverts among them
+				followed := 0    // clean reverts that wrote a file at the branch's new name
 				for k := 0; k < n; k++ {
 					i := 1 + rng.Intn(len(h.Commits)-1)
 					j := i + rng.Intn(min(len(h.Commits)-i, 12))
@@ -314,7 +317,17 @@ func TestRevertMatchesGit(t *testing.T) {
 						}
 					}
 					info := caseInfo{seed: seed, index: k, known: k%2 == 1, commit: i, to: j}
-					outcome, _, err := checkAgainstGitWith(t, h.Repo, reader, c, h.Commits[j].SHA, info, git)
+					outcome, res, err := checkAgainstGitWith(t, h.Repo, reader, c, h.Commits[j].SHA, info, git)
+					if outcome == gitoracle.Clean && reader.renames > 0 {
+						cleanAsked++
+						for _, ch := range res.Changes {
+							if !slices.Contains(c.Paths, ch.Path) {
+								// Written at the branch's new name.
+								followed++
+								break
+							}
+						}
+					}
 					outcomes[outcome]++
 					var ce *ConflictError
 					if errors.As(err, &ce) && hasUncertain(ce) {
@@ -337,13 +350,16 @@ func TestRevertMatchesGit(t *testing.T) {
 						mergedClean++
 					}
 				}
-				t.Logf("seed %d: git %v; %d clean line merges; %d cases needed the renames", seed, outcomes, mergedClean, asked)
+				t.Logf("seed %d: git %v; %d clean line merges; %d cases needed the renames, %d of them clean, %d written at the branch's new name",
+					seed, outcomes, mergedClean, asked, cleanAsked, followed)
 				mu.Lock()
 				for o, n := range outcomes {
 					total[o] += n
 				}
 				totalMerged += mergedClean
 				totalAsked += asked
+				totalCleanAsked += cleanAsked
+				totalFollowed += followed
 				mu.Unlock()
 			})
 		}
@@ -365,5 +381,8 @@ func TestRevertMatchesGit(t *testing.T) {
 	if totalAsked == 0 {
 		t.Errorf("no case needed the branch's renames: the histories do not exercise them")
 	}
-	t.Logf("outcomes: %v; %d cases needed the branch's renames", total, totalAsked)
+	if totalCleanAsked == 0 || totalFollowed == 0 {
+		t.Errorf("%d clean reverts needed the renames, %d followed the branch's: the histories do not exercise rename following", totalCleanAsked, totalFollowed)
+	}
+	t.Logf("outcomes: %v; %d cases needed the renames, %d of them clean, %d written at the branch's new name", total, totalAsked, totalCleanAsked, totalFollowed)
 }

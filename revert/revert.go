@@ -16,20 +16,27 @@
 // the diff against `git diff`, the merge against `git merge-file`, and whole
 // reverts against `git revert` on generated histories.
 //
-// Renames: where the branch removed a file the revert deletes, or a folder
-// the revert restores a file into, git conflicts if the branch renamed it
-// (rename/delete, file location) and succeeds if it deleted it. The engine
-// then asks the Reader for the branch's renames since C, once, if it
-// implements Renames, and decides as git's rename and directory rename
-// detection (merge-ort's) do; the common case makes no such request.
+// Renames: where one side of the merge removed a file that the other
+// changed (modify/delete) or also removed, or the branch removed a folder
+// the revert restores a file into, git's outcome depends on whether the
+// file or folder was renamed. The engine then asks the Reader, if it
+// implements Renames, for the renames of each side at most once (the
+// branch's between C and H; the reverted commit's own between C's parent and C, only
+// if C removed a file) and decides as merge-ort's rename and directory
+// rename detection do: a file the branch renamed and the revert changes is
+// merged at its new name; a file C renamed and the branch changed since
+// goes back to its old name with the branch's changes merged in; a file
+// renamed on one side and deleted on the other is a rename/delete
+// conflict, one both renamed differently a rename/rename conflict, one
+// renamed onto a name the other side has a file at a rename/add conflict.
+// The common case makes no such request.
 //
-// Known differences from git, all in the direction of refusing: renames are
-// not followed otherwise. A file the branch renamed since C reads as
-// deleted, giving a modify/delete conflict where git would merge into the
-// new name. Without Renames, or with a partial answer (a comparison of more
-// than 300 files on GitHub), the engine refuses the two cases above with an
-// Uncertain conflict (ConflictError.Conservative). .gitattributes merge
-// drivers and end-of-line conversions are ignored.
+// Known differences from git, all in the direction of refusing: without
+// Renames, or with a partial answer (a comparison of more than 300 files on
+// GitHub), the engine refuses the cases above with an Uncertain conflict
+// (ConflictError.Conservative), except where a file both sides renamed to
+// the same name reads as an add/add conflict. .gitattributes merge drivers
+// and end-of-line conversions are ignored.
 package revert
 
 import (
@@ -87,7 +94,9 @@ type Result struct {
 
 // Renames is implemented by readers that can report the renames git's
 // rename detection finds between two commits. The engine asks only when its
-// answer depends on them (see ConflictKind.Conservative), once per Revert.
+// answer depends on them (see ConflictKind.Conservative), at most once per
+// pair of commits in a Revert: the reverted commit and the head, and the
+// reverted commit's parent and the commit.
 type Renames interface {
 	// RenamedSince returns old path -> new path for the files renamed
 	// between base and head (git diff -M base head), and complete=false

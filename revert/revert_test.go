@@ -778,3 +778,189 @@ func TestRefusals(t *testing.T) {
 		})
 	}
 }
+
+const lines8 = "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\n"
+
+// TestRevertFollowsRenames covers the renames git's merge follows, on
+// either side: the branch renamed a file the revert changes, or the
+// reverted commit renamed a file (so that the revert renames it back) that
+// the branch changed since. Every case is also run through git, which must
+// agree.
+func TestRevertFollowsRenames(t *testing.T) {
+	cases := map[string]struct {
+		scenario
+		want      gitoracle.Outcome
+		conflicts map[string]ConflictKind // with want == Conflict: path -> kind
+		changes   map[string]string       // with want == Clean, as in TestRevertCases
+		// uncertain: without Renames, the engine refuses with only
+		// Uncertain conflicts.
+		uncertain bool
+	}{
+		"branch renamed the file": {
+			scenario: scenario{
+				parent: files{"app.yaml": text(lines8)},
+				commit: files{"app.yaml": text("one\ntwo\nTHREE\nfour\nfive\nsix\nseven\neight\n")},
+				head:   []files{{"app.yaml": nil, "renamed.yaml": text("one\ntwo\nTHREE\nfour\nfive\nsix\nseven\neight\n")}},
+			},
+			want:      gitoracle.Clean,
+			changes:   map[string]string{"renamed.yaml": "100644 sha"},
+			uncertain: true,
+		},
+		"branch renamed and edited the file": {
+			scenario: scenario{
+				parent: files{"app.yaml": text(lines8)},
+				commit: files{"app.yaml": text("one\nTWO\nthree\nfour\nfive\nsix\nseven\neight\n")},
+				head:   []files{{"app.yaml": nil, "apps/renamed.yaml": text("one\nTWO\nthree\nfour\nfive\nsix\nSEVEN\neight\n")}},
+			},
+			want:      gitoracle.Clean,
+			changes:   map[string]string{"apps/renamed.yaml": "100644 content:one\ntwo\nthree\nfour\nfive\nsix\nSEVEN\neight\n"},
+			uncertain: true,
+		},
+		"branch renamed the file and made it executable": {
+			scenario: scenario{
+				parent: files{"app.yaml": text(lines8)},
+				commit: files{"app.yaml": text("one\nTWO\nthree\nfour\nfive\nsix\nseven\neight\n")},
+				head:   []files{{"app.yaml": nil, "renamed.yaml": exe("one\nTWO\nthree\nfour\nfive\nsix\nseven\neight\n")}},
+			},
+			want:      gitoracle.Clean,
+			changes:   map[string]string{"renamed.yaml": "100755 sha"},
+			uncertain: true,
+		},
+		"branch renamed the file and changed the same line": {
+			scenario: scenario{
+				parent: files{"app.yaml": text(lines8)},
+				commit: files{"app.yaml": text("one\nTWO\nthree\nfour\nfive\nsix\nseven\neight\n")},
+				head:   []files{{"app.yaml": nil, "renamed.yaml": text("one\nzwei\nthree\nfour\nfive\nsix\nseven\neight\n")}},
+			},
+			want:      gitoracle.Conflict,
+			conflicts: map[string]ConflictKind{"renamed.yaml": ConflictContent},
+			uncertain: true,
+		},
+		"branch renamed the file's folder": {
+			scenario: scenario{
+				parent: files{"apps/a.yaml": text(lines8), "apps/b.yaml": text("b\nc\nd\n")},
+				commit: files{"apps/a.yaml": text("one\ntwo\nthree\nFOUR\nfive\nsix\nseven\neight\n")},
+				head: []files{{
+					"apps/a.yaml": nil, "apps/b.yaml": nil,
+					"moved/a.yaml": text("one\ntwo\nthree\nFOUR\nfive\nsix\nseven\neight\n"), "moved/b.yaml": text("b\nc\nd\n"),
+				}},
+			},
+			want:      gitoracle.Clean,
+			changes:   map[string]string{"moved/a.yaml": "100644 sha"},
+			uncertain: true,
+		},
+		"branch renamed the file to a name the revert restores": {
+			scenario: scenario{
+				parent: files{"app.yaml": text(lines8), "gone.yaml": text("other\ncontent\nentirely\n")},
+				commit: files{"app.yaml": text("one\nTWO\nthree\nfour\nfive\nsix\nseven\neight\n"), "gone.yaml": nil},
+				head:   []files{{"app.yaml": nil, "gone.yaml": text("one\nTWO\nthree\nfour\nfive\nsix\nseven\neight\n")}},
+			},
+			want:      gitoracle.Conflict,
+			conflicts: map[string]ConflictKind{"app.yaml": ConflictRenameAdd, "gone.yaml": ConflictAddAdd},
+		},
+		"the revert renames back a file the branch edited": {
+			scenario: scenario{
+				parent: files{"old.yaml": text(lines8)},
+				commit: files{"old.yaml": nil, "new.yaml": text(lines8)},
+				head:   []files{{"new.yaml": text("one\ntwo\nthree\nfour\nFIVE\nsix\nseven\neight\n")}},
+			},
+			want:      gitoracle.Clean,
+			changes:   map[string]string{"new.yaml": "delete", "old.yaml": "100644 sha"},
+			uncertain: true,
+		},
+		"the revert renames back and undoes an edit, the branch edited other lines": {
+			scenario: scenario{
+				parent: files{"old.yaml": text(lines8)},
+				commit: files{"old.yaml": nil, "new.yaml": text("one\nTWO\nthree\nfour\nfive\nsix\nseven\neight\n")},
+				head:   []files{{"new.yaml": text("one\nTWO\nthree\nfour\nfive\nsix\nseven\nEIGHT\n")}},
+			},
+			want:      gitoracle.Clean,
+			changes:   map[string]string{"new.yaml": "delete", "old.yaml": "100644 content:one\ntwo\nthree\nfour\nfive\nsix\nseven\nEIGHT\n"},
+			uncertain: true,
+		},
+		"the revert renames back a file the branch deleted": {
+			scenario: scenario{
+				parent: files{"old.yaml": text(lines8), "other.yaml": text("x\n")},
+				commit: files{"old.yaml": nil, "new.yaml": text(lines8)},
+				head:   []files{{"new.yaml": nil}},
+			},
+			want:      gitoracle.Conflict,
+			conflicts: map[string]ConflictKind{"new.yaml": ConflictRenameDelete},
+			uncertain: true,
+		},
+		"the revert renames back onto a name the branch has added since": {
+			scenario: scenario{
+				parent: files{"old.yaml": text(lines8)},
+				commit: files{"old.yaml": nil, "new.yaml": text(lines8)},
+				head:   []files{{"new.yaml": text("one\ntwo\nthree\nfour\nFIVE\nsix\nseven\neight\n"), "old.yaml": text("fresh\nfile\n")}},
+			},
+			want:      gitoracle.Conflict,
+			conflicts: map[string]ConflictKind{"new.yaml": ConflictRenameAdd, "old.yaml": ConflictAddAdd},
+		},
+		"both renamed the file, to different names": {
+			scenario: scenario{
+				parent: files{"old.yaml": text(lines8)},
+				commit: files{"old.yaml": nil, "new.yaml": text(lines8)},
+				head:   []files{{"new.yaml": nil, "other.yaml": text(lines8)}},
+			},
+			want:      gitoracle.Conflict,
+			conflicts: map[string]ConflictKind{"new.yaml": ConflictRenameRename},
+			uncertain: true,
+		},
+		"both renamed the file, to the same name": {
+			scenario: scenario{
+				parent: files{"old.yaml": text(lines8)},
+				commit: files{"old.yaml": nil, "new.yaml": text("one\nTWO\nthree\nfour\nfive\nsix\nseven\neight\n")},
+				head:   []files{{"new.yaml": nil, "old.yaml": text("one\nTWO\nthree\nfour\nfive\nsix\nseven\nEIGHT\n")}},
+			},
+			want:    gitoracle.Clean,
+			changes: map[string]string{"old.yaml": "100644 content:one\ntwo\nthree\nfour\nfive\nsix\nseven\nEIGHT\n"},
+			// Without the renames the two new files read as an add/add
+			// conflict, which the engine does not mark Uncertain.
+			uncertain: false,
+		},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			repo, commit, head := c.build(t)
+			outcome, res, err := checkAgainstGit(t, repo, commit, head)
+			if outcome != c.want {
+				t.Fatalf("git's outcome is %v, the case expects %v (engine: %+v, %v)", outcome, c.want, res, err)
+			}
+			// With the commit's blobs known, as from GitHub's commit API.
+			checkAgainstGitWith(t, repo, repoReader{repo}, commit, head, caseInfo{known: true}, repo.Revert)
+
+			switch c.want {
+			case gitoracle.Conflict:
+				var ce *ConflictError
+				if !errors.As(err, &ce) || ce.Conservative() {
+					t.Fatalf("want a certain conflict, got %v", err)
+				}
+				got := make(map[string]ConflictKind)
+				for _, f := range ce.Files {
+					got[f.Path] = f.Kind
+				}
+				if !reflect.DeepEqual(got, c.conflicts) {
+					t.Fatalf("conflicts %v, want %v", got, c.conflicts)
+				}
+			case gitoracle.Clean:
+				checkChanges(t, res.Changes, c.changes)
+			}
+
+			req := Request{Commit: commit.SHA, Parents: commit.Parents, Head: head, Paths: commit.Paths}
+			counting := &countingReader{Reader: repoReader{repo}}
+			if _, err := Revert(context.Background(), counting, req); err != nil && !errors.As(err, new(*ConflictError)) {
+				t.Fatal(err)
+			}
+			if counting.renames == 0 || counting.repeatedRenames() {
+				t.Fatalf("the engine asked for the renames %v, want once for each side that matters", counting.pairs)
+			}
+			_, err = Revert(context.Background(), withoutRenames{repoReader{repo}}, req)
+			var ce *ConflictError
+			if uncertain := errors.As(err, &ce) && ce.Conservative(); uncertain != c.uncertain {
+				t.Fatalf("without the renames: %v, want only uncertain conflicts: %v", err, c.uncertain)
+			}
+		})
+	}
+}
