@@ -79,6 +79,7 @@ func Revert(ctx context.Context, r Reader, req Request) (*Result, error) {
 		}
 		e.paths[p] = st
 		e.order = append(e.order, p)
+		e.removesFiles = e.removesFiles || !st.base.Exists() && st.their.Exists()
 	}
 	if err := e.followRenames(ctx); err != nil {
 		return nil, err
@@ -87,6 +88,9 @@ func Revert(ctx context.Context, r Reader, req Request) (*Result, error) {
 		return nil, err
 	}
 	if err := e.checkFileDirectory(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.checkBranchAdditions(ctx); err != nil {
 		return nil, err
 	}
 	return e.result()
@@ -135,6 +139,13 @@ type engine struct {
 	// commit -> head) and the revert's own (reverted commit -> parent, the
 	// reverted commit's renames the other way round).
 	branch, reverted renameSet
+
+	// removesFiles: the reverted commit removed a file (one its parent
+	// has), so that it may have renamed one.
+	removesFiles bool
+
+	// others are conflicts on paths the reverted commit did not change.
+	others []FileConflict
 }
 
 // renameSet is one side's renames, old path -> new path, as far as asked.
@@ -468,7 +479,9 @@ func (e *engine) checkFileDirectory(ctx context.Context) error {
 				break
 			}
 		}
-		if st.conflict == nil && !st.base.Exists() && !st.ours.Exists() {
+		// A file the revert restores, or renames back to a name the head
+		// lacks, lands where the branch may have renamed the folder.
+		if st.conflict == nil && (!st.base.Exists() && !st.ours.Exists() || st.oursMoved) {
 			if top := e.highestMissingDir(p); top != "" {
 				restored = append(restored, st)
 				baseDirs = append(baseDirs, dirKey{commit: e.req.Commit, dir: top})
@@ -558,6 +571,93 @@ func (e *engine) checkFileLocation(ctx context.Context, restored []*pathState, t
 	return nil
 }
 
+// checkBranchAdditions finds the files the branch added to a folder that
+// the reverted commit created and the revert removes: where the reverted
+// commit renamed files into that folder, git's directory rename detection
+// sees the revert rename the folder back, and reports a file location
+// conflict for each file the branch added there (with git's default
+// merge.directoryRenames=conflict). The mirror of checkFileLocation.
+func (e *engine) checkBranchAdditions(ctx context.Context) error {
+	base, head, parent := e.commits()[0], e.commits()[1], e.commits()[2]
+	var folders []string
+	var keys []dirKey
+	seen := make(map[string]bool)
+	for _, p := range e.order {
+		st, d := e.paths[p], parentDir(p)
+		if d == "" || seen[d] || !st.base.Exists() || st.their.Exists() ||
+			len(e.dirs.get(parent, d)) > 0 || len(e.dirs.get(head, d)) == 0 {
+			continue
+		}
+		seen[d] = true
+		folders = append(folders, d)
+		keys = append(keys, dirKey{commit: base, dir: d})
+	}
+	if len(folders) == 0 {
+		return nil
+	}
+	if err := e.dirs.fetch(ctx, keys); err != nil {
+		return err
+	}
+	added := make(map[string][]string) // folder -> names the branch added
+	for _, d := range folders {
+		inBase := e.dirs.get(base, d)
+		for name := range e.dirs.get(head, d) {
+			if _, ok := inBase[name]; !ok {
+				added[d] = append(added[d], name)
+			}
+		}
+	}
+	if len(added) == 0 || e.conflicting() {
+		// Nothing to move, or a refusal already, which these conflicts
+		// would only add to.
+		return nil
+	}
+	renames, known, err := e.revertedRenames(ctx)
+	if err != nil {
+		return err
+	}
+	renamed := make(map[string]bool)
+	if known {
+		// renamedDirectories needs to know which folders above the
+		// renamed files the revert removes: those the parent lacks.
+		var above []dirKey
+		for from := range renames {
+			for d := parentDir(from); d != ""; d = parentDir(d) {
+				above = append(above, dirKey{commit: parent, dir: d})
+			}
+		}
+		if err := e.dirs.fetch(ctx, above); err != nil {
+			return err
+		}
+		relevant := make(map[string]bool, len(added))
+		for d := range added {
+			relevant[d] = true
+		}
+		renamed = renamedDirectories(renames, relevant, func(dir string) bool {
+			return dir != "" && len(e.dirs.get(parent, dir)) == 0
+		})
+	}
+	for d, names := range added {
+		if known && !renamed[d] {
+			continue
+		}
+		for _, name := range names {
+			e.others = append(e.others, FileConflict{Path: d + "/" + name, Kind: ConflictFileLocation, Uncertain: !known})
+		}
+	}
+	return nil
+}
+
+// conflicting reports whether some changed path conflicts.
+func (e *engine) conflicting() bool {
+	for _, st := range e.paths {
+		if st.conflict != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // branchRenames returns the files the branch renamed between the reverted
 // commit and the head (old path -> new path), asking the Reader on the
 // first call only; known is false when the Reader does not implement
@@ -572,11 +672,7 @@ func (e *engine) branchRenames(ctx context.Context) (renames map[string]string, 
 // asked in that direction (on GitHub, the comparison parent...commit lists
 // the commit's own files).
 func (e *engine) revertedRenames(ctx context.Context) (renames map[string]string, known bool, err error) {
-	removed := false
-	for _, st := range e.paths {
-		removed = removed || !st.base.Exists() && st.their.Exists()
-	}
-	if !removed {
+	if !e.removesFiles {
 		// A rename removes its old name: a commit that removed no file
 		// renamed none, and the question needs no request.
 		return nil, true, nil
@@ -855,7 +951,7 @@ func (e *engine) isAncestorOfChange(dir string) bool {
 }
 
 func (e *engine) result() (*Result, error) {
-	var conflicts []FileConflict
+	conflicts := e.others
 	var deletes, writes []Change
 	for _, p := range e.order {
 		st := e.paths[p]
@@ -875,6 +971,7 @@ func (e *engine) result() (*Result, error) {
 		}
 	}
 	if len(conflicts) > 0 {
+		sort.Slice(conflicts, func(i, j int) bool { return conflicts[i].Path < conflicts[j].Path })
 		return nil, &ConflictError{Commit: e.req.Commit, Head: e.req.Head, Files: conflicts}
 	}
 	if len(deletes)+len(writes) == 0 {

@@ -897,6 +897,26 @@ func TestRevertFollowsRenames(t *testing.T) {
 			want:      gitoracle.Conflict,
 			conflicts: map[string]ConflictKind{"new.yaml": ConflictRenameAdd, "old.yaml": ConflictAddAdd},
 		},
+		"the revert renames back out of a folder the branch added to": {
+			scenario: scenario{
+				parent: files{"old.yaml": text(lines8)},
+				commit: files{"old.yaml": nil, "apps/new.yaml": text(lines8)},
+				head:   []files{{"apps/added.yaml": text("added\nby the branch\n")}},
+			},
+			want:      gitoracle.Conflict,
+			conflicts: map[string]ConflictKind{"apps/added.yaml": ConflictFileLocation},
+			uncertain: true,
+		},
+		"the revert removes a folder the branch added to, renaming nothing": {
+			scenario: scenario{
+				parent: files{"old.yaml": text(lines8)},
+				commit: files{"old.yaml": nil, "apps/new.yaml": text("fresh\ncontent\n")},
+				head:   []files{{"apps/added.yaml": text("added\nby the branch\n")}},
+			},
+			want:      gitoracle.Clean,
+			changes:   map[string]string{"apps/new.yaml": "delete", "old.yaml": "100644 sha"},
+			uncertain: true,
+		},
 		"both renamed the file, to different names": {
 			scenario: scenario{
 				parent: files{"old.yaml": text(lines8)},
