@@ -803,11 +803,7 @@ func (e *engine) followRevertedRename(ctx context.Context, st *pathState) (*path
 	if !renamed || !changed {
 		return nil, nil // deleted by the revert: modify/delete
 	}
-	switch {
-	case target.headIsTree:
-		st.conflict = &FileConflict{Path: st.path, Kind: ConflictFileDirectory}
-		return nil, nil
-	case target.ours.Exists():
+	if target.ours.Exists() {
 		st.conflict = &FileConflict{Path: st.path, Kind: ConflictRenameAdd}
 		return nil, nil
 	}
@@ -815,7 +811,10 @@ func (e *engine) followRevertedRename(ctx context.Context, st *pathState) (*path
 	if err != nil {
 		return nil, err
 	}
-	return e.move(st, &pathState{path: w, base: base, ours: st.ours, their: target.their, oursMoved: true}), nil
+	// A folder the head has at w conflicts unless the revert empties it
+	// (checkFileDirectory), as when the file moves out of it.
+	moved := &pathState{path: w, base: base, ours: st.ours, their: target.their, oursMoved: true, headIsTree: target.headIsTree}
+	return e.move(st, moved), nil
 }
 
 // followBothRenames settles a file both the branch and the revert removed.

@@ -28,14 +28,18 @@
 // goes back to its old name with the branch's changes merged in; a file
 // renamed on one side and deleted on the other is a rename/delete
 // conflict, one both renamed differently a rename/rename conflict, one
-// renamed onto a name the other side has a file at a rename/add conflict.
-// The common case makes no such request.
+// renamed onto a name the other side has a file at a rename/add conflict;
+// and where the revert moves files out of a folder the reverted commit
+// created, the files the branch added there since conflict on their
+// location. The common case makes no such request.
 //
 // Known differences from git, all in the direction of refusing: without
 // Renames, or with a partial answer (a comparison of more than 300 files on
 // GitHub), the engine refuses the cases above with an Uncertain conflict
-// (ConflictError.Conservative), except where a file both sides renamed to
-// the same name reads as an add/add conflict. .gitattributes merge drivers
+// (ConflictError.Conservative), though a conflict that follows from not
+// knowing (an add/add where both sides renamed a file to the same name, a
+// file/directory where the revert moves a file back over the folder it was
+// moved into) is reported as certain. .gitattributes merge drivers
 // and end-of-line conversions are ignored.
 package revert
 

@@ -917,6 +917,18 @@ func TestRevertFollowsRenames(t *testing.T) {
 			changes:   map[string]string{"apps/new.yaml": "delete", "old.yaml": "100644 sha"},
 			uncertain: true,
 		},
+		"the revert renames back a file over the folder it was moved into": {
+			scenario: scenario{
+				parent: files{"conf": text(lines8)},
+				commit: files{"conf": nil, "conf/web/app.yaml": text(lines8)},
+				head:   []files{{"conf/web/app.yaml": text("one\ntwo\nTHREE\nfour\nfive\nsix\nseven\neight\n")}},
+			},
+			want:    gitoracle.Clean,
+			changes: map[string]string{"conf/web/app.yaml": "delete", "conf": "100644 sha"},
+			// Without the renames, the folder stays and the file restored
+			// over it reads as a file/directory conflict.
+			uncertain: false,
+		},
 		"both renamed the file, to different names": {
 			scenario: scenario{
 				parent: files{"old.yaml": text(lines8)},
