@@ -11,9 +11,9 @@ import (
 	"github.com/fluxrollback/flux-rollback/sandbox"
 )
 
-// The tests of this file play the issue "when the exact revert no longer
-// applies, restore the image to the version before the release" through the
-// real server and the embedded GitHub: a release of api-js that two later
+// The tests of this file play "when the exact revert no longer applies,
+// restore the image to the version before the release" through the real
+// server and the embedded GitHub: a release of api-js that two later
 // releases superseded, its refused Roll back, the Restore button, and the
 // comment commands.
 
