@@ -85,10 +85,8 @@ func TestRevertThroughGitHubMatchesGit(t *testing.T) {
 	// Every outcome, and clean reverts that merge lines, must be exercised
 	// for the agreement to mean something.
 	minimum := *propertyCases / 60
-	for _, o := range []gitoracle.Outcome{gitoracle.Clean, gitoracle.Conflict, gitoracle.NothingToCommit} {
-		if total[o] < minimum {
-			t.Errorf("only %d cases where git's outcome is %v: the histories do not exercise it", total[o], o)
-		}
+	for _, msg := range gitoracle.UnexercisedOutcomes(total, minimum) {
+		t.Error(msg)
 	}
 	if merged < minimum {
 		t.Errorf("only %d clean reverts read blobs to merge lines", merged)

@@ -370,10 +370,8 @@ func TestRevertMatchesGit(t *testing.T) {
 	// The histories must exercise every outcome, and clean reverts that
 	// merge lines, for the agreement above to mean something.
 	minimum := *propertyCases / 60
-	for _, o := range []gitoracle.Outcome{gitoracle.Clean, gitoracle.Conflict, gitoracle.NothingToCommit} {
-		if total[o] < minimum {
-			t.Errorf("only %d cases where git's outcome is %v: the histories do not exercise it", total[o], o)
-		}
+	for _, msg := range gitoracle.UnexercisedOutcomes(total, minimum) {
+		t.Error(msg)
 	}
 	if totalMerged < minimum {
 		t.Errorf("only %d clean reverts needed a line merge", totalMerged)
