@@ -40,6 +40,10 @@
 //   - Renames are reported as a removal and an addition.
 //   - There is one app; every check suite and check run belongs to it.
 //   - A redelivery requested through the API happens before the 202 answer.
+//   - Merging a pull request (merge commit or squash) refuses, as not
+//     mergeable, a base branch that changed a file the pull request changed
+//     too; GitHub would merge their lines where they do not touch. The fake
+//     sends no pull_request events: the app does not subscribe to them.
 package fakegithub
 
 import (

@@ -26,6 +26,7 @@ type issue struct {
 	state     string // "open" or "closed"
 	labels    []string
 	createdAt time.Time
+	closedAt  time.Time // zero while open
 	pr        *pullRequest
 }
 
@@ -36,6 +37,7 @@ type pullRequest struct {
 	headSHA   plumbing.Hash // head at creation; follows the branch while it exists
 	draft     bool
 	reviewers []string
+	merged    *mergeRecord // nil until merged
 }
 
 // label is a repository label.
@@ -96,6 +98,9 @@ type PullRequest struct {
 	Draft              bool
 	RequestedReviewers []string
 	Labels             []string
+	Merged             bool
+	MergeCommitSHA     string // the commit the merge made on the base branch
+	MergedBy           string
 }
 
 // IssueComment is a snapshot of a comment on an issue or pull request.
@@ -260,6 +265,10 @@ func (r *Repo) PullRequests() []PullRequest {
 			Head: is.pr.head, HeadSHA: r.currentHeadLocked(is.pr).String(), Base: is.pr.base, Draft: is.pr.draft,
 			RequestedReviewers: append([]string(nil), is.pr.reviewers...), Labels: append([]string(nil), is.labels...),
 		})
+		if m := is.pr.merged; m != nil {
+			last := &out[len(out)-1]
+			last.Merged, last.MergeCommitSHA, last.MergedBy = true, m.commit.String(), m.by.login
+		}
 	}
 	return out
 }
@@ -401,7 +410,7 @@ func (c *call) pullJSON(is *issue) *github.PullRequest {
 	for _, login := range is.pr.reviewers {
 		reviewers = append(reviewers, c.g.userJSON(c.g.userLocked(login), c.apiURL()))
 	}
-	return &github.PullRequest{
+	out := &github.PullRequest{
 		ID:                  ptr(is.pr.id),
 		NodeID:              ptr(nodeID("PullRequest", is.pr.id)),
 		Number:              ptr(is.number),
@@ -430,8 +439,18 @@ func (c *call) pullJSON(is *issue) *github.PullRequest {
 		PatchURL:  ptr(web + ".patch"),
 		IssueURL:  ptr(api + "/issues/" + strconv.Itoa(is.number)),
 		CreatedAt: ts(is.createdAt),
-		UpdatedAt: ts(is.createdAt),
+		UpdatedAt: ts(is.updatedAt()),
 	}
+	if !is.closedAt.IsZero() {
+		out.ClosedAt = ts(is.closedAt)
+	}
+	if m := is.pr.merged; m != nil {
+		out.Merged = ptr(true)
+		out.MergedAt = ts(m.at)
+		out.MergedBy = c.g.userJSON(m.by, c.apiURL())
+		out.MergeCommitSHA = ptr(m.commit.String())
+	}
+	return out
 }
 
 func (c *call) labelsJSON(names []string) []*github.Label {
@@ -604,7 +623,10 @@ func (c *call) issueJSON(is *issue) *github.Issue {
 		CommentsURL:       ptr(api + "/issues/" + n + "/comments"),
 		RepositoryURL:     ptr(api),
 		CreatedAt:         ts(is.createdAt),
-		UpdatedAt:         ts(is.createdAt),
+		UpdatedAt:         ts(is.updatedAt()),
+	}
+	if !is.closedAt.IsZero() {
+		out.ClosedAt = ts(is.closedAt)
 	}
 	if is.pr != nil {
 		web := c.g.opts.WebURL + "/" + c.repo.fullName() + "/pull/" + n

@@ -69,6 +69,8 @@ func (g *GitHub) routes() []*route {
 		repo("GET", "/repos/{owner}/{repo}/pulls", pullsRead, g.listPulls),
 		repo("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", pullsRead, g.getPull),
 		repo("POST", "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers", pulls, g.requestReviewers),
+		repo("PUT", "/repos/{owner}/{repo}/pulls/{pull_number}/merge", contents, g.mergePull),
+		repo("GET", "/repos/{owner}/{repo}/issues", issuesRead, g.listIssues),
 		repo("GET", "/repos/{owner}/{repo}/issues/{issue_number}", issuesRead, g.getIssue),
 		repo("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", issuesRead, g.listIssueComments),
 		repo("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", issues, g.createIssueComment),

@@ -679,6 +679,9 @@ func (r *Repo) issuePayloadLocked(is *issue) map[string]any {
 	m["body"] = nilIfEmpty(is.body)
 	m["labels"] = toList(c.labelsJSON(is.labels))
 	m["closed_at"] = nil
+	if !is.closedAt.IsZero() {
+		m["closed_at"] = is.closedAt.Format(time.RFC3339)
+	}
 	m["milestone"] = nil
 	m["active_lock_reason"] = nil
 	m["performed_via_github_app"] = nil
