@@ -42,6 +42,10 @@ type Config struct {
 	BranchPrefix string `yaml:"branch_prefix,omitempty"`
 	// PullRequest options of the rollback pull requests.
 	PullRequest PullRequest `yaml:"pull_request"`
+	// Hold adds to every rollback pull request a commit that holds Flux's
+	// image automation for the images it sets back. A nil value means on
+	// (see HoldsAutomation).
+	Hold *bool `yaml:"hold,omitempty"`
 }
 
 // Detection adds ways to recognise release commits.
@@ -74,15 +78,22 @@ type PullRequest struct {
 // DefaultConfig returns the built-in defaults: enabled on the default branch
 // only, rollbacks by users with the write role or higher, Flux release commits
 // only, branches named rollback-<7 hex>, ready-for-review pull requests without
-// labels or reviewers.
+// labels or reviewers, holding Flux's image automation.
 func DefaultConfig() Config {
-	enabled := true
+	enabled, hold := true, true
 	return Config{
 		Version:      CurrentVersion,
 		Enabled:      &enabled,
+		Hold:         &hold,
 		MinimumRole:  RoleWrite,
 		BranchPrefix: "rollback-",
 	}
+}
+
+// HoldsAutomation reports whether rollbacks hold Flux's image automation
+// for the images they set back.
+func (c Config) HoldsAutomation() bool {
+	return c.Hold == nil || *c.Hold
 }
 
 // IsEnabled reports whether flux-rollback acts on the repository.
@@ -98,6 +109,10 @@ func (c Config) Clone() Config {
 	if c.Enabled != nil {
 		enabled := *c.Enabled
 		out.Enabled = &enabled
+	}
+	if c.Hold != nil {
+		hold := *c.Hold
+		out.Hold = &hold
 	}
 	out.Branches = slices.Clone(c.Branches)
 	out.Detection.Authors = slices.Clone(c.Detection.Authors)

@@ -14,6 +14,7 @@ func TestDefaultConfig(t *testing.T) {
 	checks := map[string]struct{ got, want any }{
 		"version":          {cfg.Version, 1},
 		"enabled":          {cfg.IsEnabled(), true},
+		"hold":             {cfg.HoldsAutomation(), true},
 		"branches":         {len(cfg.Branches), 0},
 		"minimum_role":     {cfg.MinimumRole, "write"},
 		"allow_any_commit": {cfg.AllowAnyCommit, false},
@@ -58,6 +59,7 @@ func TestCloneSharesNothing(t *testing.T) {
 
 	c := orig.Clone()
 	*c.Enabled = false
+	*c.Hold = false
 	c.Branches[0] = "x"
 	c.Detection.Authors[0] = "x"
 	c.Detection.MessagePatterns[0] = "x"

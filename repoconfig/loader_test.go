@@ -177,7 +177,7 @@ func TestLoad(t *testing.T) {
 			repos:  map[string]string{"acme/.github": "main"},
 			ref:    "main",
 			source: "acme/gitops/.github/flux-rollback.yml@main",
-			parse:  "line 2: minimum_rol: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request",
+			parse:  "line 2: minimum_rol: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request, hold",
 		},
 		"broken org file is a parse error naming it": {
 			files:  map[string]string{"acme/.github/flux-rollback.yml": "minimum_role: admin\n"},
@@ -195,7 +195,7 @@ func TestLoad(t *testing.T) {
 			ref:    "main",
 			source: "acme/gitops/.github/flux-rollback.yml@main",
 			parse: "version: missing: add `version: 1` at the top of the file\n" +
-				"line 1: remote: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request",
+				"line 1: remote: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request, hold",
 		},
 		"500 reading the repo file is a load error": {
 			files:  map[string]string{"acme/.github/flux-rollback.yml": orgFile},

@@ -61,6 +61,7 @@ pull_request:
   draft: true
   reviewers: [octocat]
   team_reviewers: [sre]
+hold: false
 `,
 			want: func(c *Config) { *c = fullConfig() },
 		},
@@ -109,7 +110,7 @@ func TestParseProblems(t *testing.T) {
 		},
 		"unknown top-level key names key and line": {
 			file: "version: 1\nminimum_role: write\nauto_merge: true\n",
-			want: []string{"line 3: auto_merge: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request"},
+			want: []string{"line 3: auto_merge: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request, hold"},
 		},
 		"unknown nested key names its path": {
 			file: "version: 1\npull_request:\n  draft: true\n  lables: [rollback]\n",
@@ -119,7 +120,7 @@ func TestParseProblems(t *testing.T) {
 			file: "remote: acme/config\n",
 			want: []string{
 				"version: missing: add `version: 1` at the top of the file",
-				"line 1: remote: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request",
+				"line 1: remote: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request, hold",
 			},
 		},
 		"invalid pattern has its line": {

@@ -142,5 +142,6 @@ func fullConfig() Config {
 			Reviewers:     []string{"octocat"},
 			TeamReviewers: []string{"sre"},
 		},
+		Hold: &disabled,
 	}
 }
