@@ -1,3 +1,7 @@
+// Portions of this file follow git's xdiff library: xdiff/xmerge.c
+// (LibXDiff, Copyright (C) 2003-2006 Davide Libenzi, Johannes E. Schindelin;
+// GNU LGPL v2.1 or later). They are reimplemented in Go; see NOTICE.
+
 package revert
 
 import "bytes"

@@ -1,3 +1,9 @@
+// Portions of this file follow git's xdiff library: xdiff/xhistogram.c
+// (Copyright (C) 2010, Google Inc. and other copyright owners as documented in
+// JGit's IP log; Eclipse Distribution License v1.0, BSD-3-Clause) and
+// xdiff/xdiffi.c (LibXDiff, Copyright (C) 2003 Davide Libenzi; GNU LGPL v2.1
+// or later). They are reimplemented in Go; see NOTICE.
+
 package revert
 
 // This file computes line diffs the way git's xdiff library does, because a
