@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 
@@ -12,16 +10,21 @@ import (
 	"github.com/fluxrollback/flux-rollback/demo"
 )
 
+var demoCmd = command{
+	name:     "demo",
+	synopsis: "[--keep]",
+	about: `Play a Flux release and its rollback end to end: flux-rollback and an embedded,
+in-memory GitHub run in this process on loopback ports. With --keep, both keep
+running afterwards and a prompt lets you act on the embedded GitHub (release,
+click, comment, merge, show); type help there.`,
+}
+
 // demoCommand plays the demo on the embedded GitHub.
-func demoCommand(ctx context.Context, args []string, stdout io.Writer) error {
-	flags := flag.NewFlagSet("demo", flag.ContinueOnError)
-	flags.SetOutput(io.Discard)
-	keep := flags.Bool("keep", false, "leave both servers running and print how to use them")
-	if err := flags.Parse(args); err != nil {
-		return usageError{fmt.Errorf("demo: %w", err)}
-	}
-	if flags.NArg() > 0 {
-		return usageError{fmt.Errorf("demo: unexpected argument %q", flags.Arg(0))}
+func demoCommand(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	flags := demoCmd.flags()
+	keep := flags.Bool("keep", false, "leave both servers running and act on them from a prompt")
+	if err := demoCmd.parse(flags, args, stdout); err != nil {
+		return err
 	}
 	return demo.Run(ctx, demo.Options{Out: stdout, Color: isTerminal(stdout), Keep: *keep, Version: buildVersion()})
 }

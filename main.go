@@ -10,42 +10,37 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
-
-	"github.com/fluxrollback/flux-rollback/server"
 )
-
-// version is stamped at build time with -ldflags "-X main.version=...".
-var version = ""
 
 const usage = `usage: flux-rollback <command> [flags]
 
 commands:
-  serve [--config FILE]  run the GitHub App (configuration: FILE, then FLUXROLLBACK_* and GITHUB_* variables)
-  demo [--keep]          play a release and its rollback on the embedded GitHub (--keep: leave it running)
-  version                print the version
+  serve         run the GitHub App
+  demo          play a release and its rollback on the embedded GitHub
+  version       print the version and the commit it was built from
+
+Run 'flux-rollback <command> --help' for a command's flags.
 `
 
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // run executes one command and returns the exit status: 0 on success, 1 when
 // the command failed (one line on stderr says why), 2 on a usage error.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
 	switch args[0] {
 	case "serve":
-		return fail(stderr, serve(ctx, args[1:], stderr))
+		return fail(stderr, serve(ctx, args[1:], stdout, stderr))
 	case "demo":
-		return fail(stderr, demoCommand(ctx, args[1:], stdout))
+		return fail(stderr, demoCommand(ctx, args[1:], stdin, stdout))
 	case "version":
-		fmt.Fprintln(stdout, buildVersion())
-		return 0
+		return fail(stderr, versionCommand(args[1:], stdout))
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -57,7 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // fail prints err as the one line that explains a non-zero exit.
 func fail(stderr io.Writer, err error) int {
-	if err == nil {
+	if err == nil || errors.Is(err, errHelpShown) {
 		return 0
 	}
 	var usageErr usageError
@@ -65,45 +60,63 @@ func fail(stderr io.Writer, err error) int {
 		fmt.Fprintf(stderr, "flux-rollback: %v\n", err)
 		return 2
 	}
+	var reported reportedError
+	if errors.As(err, &reported) {
+		return 1
+	}
 	fmt.Fprintf(stderr, "flux-rollback: %s\n", strings.Join(strings.Fields(err.Error()), " "))
 	return 1
 }
 
 type usageError struct{ error }
 
-func serve(ctx context.Context, args []string, stderr io.Writer) error {
-	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
-	flags.SetOutput(io.Discard)
-	configPath := flags.String("config", "", "path of the YAML configuration file (default: none, only the environment)")
-	if err := flags.Parse(args); err != nil {
-		return usageError{fmt.Errorf("serve: %w", err)}
-	}
-	if flags.NArg() > 0 {
-		return usageError{fmt.Errorf("serve: unexpected argument %q", flags.Arg(0))}
-	}
+// reportedError is a failure the command has already explained on its own
+// output (check-config's list of problems).
+type reportedError struct{ error }
 
-	cfg, err := server.LoadConfig(*configPath)
-	if err != nil {
-		return err
-	}
-	s, err := server.New(cfg,
-		server.WithVersion(buildVersion()),
-		server.WithLogger(server.NewLogger(stderr, cfg.Server.LogLevel)),
-	)
-	if err != nil {
-		return err
-	}
-	return s.ListenAndServe(ctx)
+// errHelpShown ends a command that printed its help: exit status 0.
+var errHelpShown = errors.New("help shown")
+
+// command describes a subcommand for its --help text.
+type command struct {
+	name     string
+	synopsis string // the flags part of the usage line
+	about    string // what the command does, one paragraph
 }
 
-// buildVersion is the stamped version, else the module version the binary
-// was built from (go install ...@v1.2.3), else "dev".
-func buildVersion() string {
-	if version != "" {
-		return version
+// flags returns the command's flag set; parse reads it.
+func (c command) flags() *flag.FlagSet {
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parse parses args. On -h or --help it prints the usage line, the
+// description and the flags on stdout and returns errHelpShown; a bad flag
+// or a stray argument is a usageError.
+func (c command) parse(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		c.printHelp(fs, stdout)
+		return errHelpShown
 	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		return info.Main.Version
+	if err != nil {
+		return usageError{fmt.Errorf("%s: %w (see flux-rollback %s --help)", c.name, err, c.name)}
 	}
-	return "dev"
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("%s: unexpected argument %q (see flux-rollback %s --help)", c.name, fs.Arg(0), c.name)}
+	}
+	return nil
+}
+
+func (c command) printHelp(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprintf(w, "usage: flux-rollback %s %s\n\n%s\n", c.name, c.synopsis, c.about)
+	hasFlags := false
+	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		fmt.Fprint(w, "\nflags:\n")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,11 +28,17 @@ const (
 	testSecret = "webhook-secret-that-must-never-be-printed"
 	// helperEnv makes the test binary act as the flux-rollback program.
 	helperEnv = "FLUXROLLBACK_TEST_RUN_MAIN"
+	// helperDefaultConfigEnv replaces defaultConfigPath in the program, so
+	// that the tests do not depend on what /etc holds.
+	helperDefaultConfigEnv = "FLUXROLLBACK_TEST_DEFAULT_CONFIG"
 )
 
 func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) == "1" {
-		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+		if p, ok := os.LookupEnv(helperDefaultConfigEnv); ok {
+			defaultConfigPath = p
+		}
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
@@ -113,7 +120,7 @@ func TestStartupRefusals(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			clearEnv(t)
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), []string{"serve", "--config", writeConfig(t, tc.config)}, &stdout, &stderr)
+			code := run(context.Background(), []string{"serve", "--config", writeConfig(t, tc.config)}, strings.NewReader(""), &stdout, &stderr)
 			if code != 1 {
 				t.Errorf("exit status %d, want 1", code)
 			}
@@ -142,7 +149,8 @@ func TestCommands(t *testing.T) {
 		"unknown command": {[]string{"deploy"}, 2, "", `unknown command "deploy"`},
 		"demo extra arg":  {[]string{"demo", "now"}, 2, "", `unexpected argument "now"`},
 		"demo bad flag":   {[]string{"demo", "--fast"}, 2, "", "flag provided but not defined"},
-		"version":         {[]string{"version"}, 0, "dev\n", ""},
+		"version":         {[]string{"version"}, 0, "flux-rollback dev\n", ""},
+		"version extra":   {[]string{"version", "--short"}, 2, "", "flag provided but not defined"},
 		"serve bad flag":  {[]string{"serve", "--port", "1"}, 2, "", "flag provided but not defined"},
 		"serve extra arg": {[]string{"serve", "config.yml"}, 2, "", `unexpected argument "config.yml"`},
 		"missing config":  {[]string{"serve", "--config", "/nonexistent/config.yml"}, 1, "", "read config file"},
@@ -150,7 +158,7 @@ func TestCommands(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			clearEnv(t)
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), tc.args, &stdout, &stderr)
+			code := run(context.Background(), tc.args, strings.NewReader(""), &stdout, &stderr)
 			if code != tc.code || stdout.String() != tc.stdout || !strings.Contains(stderr.String(), tc.stderrPart) {
 				t.Errorf("exit %d stdout %q stderr %q; want %d %q %q", code, stdout.String(), stderr.String(), tc.code, tc.stdout, tc.stderrPart)
 			}
@@ -159,12 +167,90 @@ func TestCommands(t *testing.T) {
 }
 
 func TestVersionIsStamped(t *testing.T) {
-	defer func(v string) { version = v }(version)
-	version = "v9.8.7"
+	defer func(v, c, d string) { version, commit, date = v, c, d }(version, commit, date)
+	version, commit, date = "v9.8.7", "0123456789abcdef0123456789abcdef01234567", "2026-11-30T12:00:00Z"
 	var stdout bytes.Buffer
-	if code := run(context.Background(), []string{"version"}, &stdout, io.Discard); code != 0 || stdout.String() != "v9.8.7\n" {
-		t.Errorf("exit %d, printed %q", code, stdout.String())
+	code := run(context.Background(), []string{"version"}, strings.NewReader(""), &stdout, io.Discard)
+	if want := "flux-rollback v9.8.7 (commit 0123456789abcdef0123456789abcdef01234567, 2026-11-30T12:00:00Z)\n"; code != 0 || stdout.String() != want {
+		t.Errorf("exit %d, printed %q, want %q", code, stdout.String(), want)
 	}
+}
+
+// TestDescribeBuild covers a plain `go build` in a git checkout (Go records
+// vcs.* in the build info), `go install module@version`, and the -ldflags
+// stamps of the Dockerfile, which win over the build info.
+func TestDescribeBuild(t *testing.T) {
+	vcs := func(rev, when, modified string) []debug.BuildSetting {
+		return []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: rev}, {Key: "vcs.time", Value: when}, {Key: "vcs.modified", Value: modified}}
+	}
+	for name, tc := range map[string]struct {
+		stamped [3]string // version, commit, date
+		info    *debug.BuildInfo
+		want    string
+	}{
+		"go build in a clean checkout": {info: &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("aaaa", "2026-11-01T10:00:00Z", "false")},
+			want: "flux-rollback dev (commit aaaa, 2026-11-01T10:00:00Z)"},
+		"go build with local changes": {info: &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("aaaa", "2026-11-01T10:00:00Z", "true")},
+			want: "flux-rollback dev (commit aaaa, 2026-11-01T10:00:00Z, modified)"},
+		"go install at a version": {info: &debug.BuildInfo{Main: debug.Module{Version: "v1.4.0"}},
+			want: "flux-rollback v1.4.0"},
+		"no build info": {want: "flux-rollback dev"},
+		"stamped by the Dockerfile": {stamped: [3]string{"v2.0.0", "bbbb", "2026-11-02T00:00:00Z"},
+			info: &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("aaaa", "2026-11-01T10:00:00Z", "true")},
+			want: "flux-rollback v2.0.0 (commit bbbb, 2026-11-02T00:00:00Z)"},
+		"only the version stamped": {stamped: [3]string{"v2.0.0", "", ""},
+			info: &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("aaaa", "2026-11-01T10:00:00Z", "false")},
+			want: "flux-rollback v2.0.0 (commit aaaa, 2026-11-01T10:00:00Z)"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func(v, c, d string) { version, commit, date = v, c, d }(version, commit, date)
+			version, commit, date = tc.stamped[0], tc.stamped[1], tc.stamped[2]
+			if got := describeBuild(tc.info).String(); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestEveryCommandAnswersHelp: --help and -h print the usage line and every
+// flag on stdout and exit 0.
+func TestEveryCommandAnswersHelp(t *testing.T) {
+	for cmd, flags := range commandFlags {
+		for _, help := range []string{"--help", "-h"} {
+			t.Run(cmd+" "+help, func(t *testing.T) {
+				var stdout, stderr bytes.Buffer
+				code := run(context.Background(), []string{cmd, help}, strings.NewReader(""), &stdout, &stderr)
+				out := stdout.String()
+				if code != 0 || stderr.Len() != 0 {
+					t.Fatalf("exit %d, stderr %q", code, stderr.String())
+				}
+				if !strings.HasPrefix(out, "usage: flux-rollback "+cmd) {
+					t.Errorf("no usage line:\n%s", out)
+				}
+				for _, f := range flags {
+					if !strings.Contains(out, "  -"+f) {
+						t.Errorf("flag -%s is not described:\n%s", f, out)
+					}
+				}
+			})
+		}
+	}
+	var stdout bytes.Buffer
+	if code := run(context.Background(), []string{"--help"}, strings.NewReader(""), &stdout, io.Discard); code != 0 {
+		t.Errorf("--help exited %d", code)
+	}
+	for cmd := range commandFlags {
+		if !strings.Contains(stdout.String(), "\n  "+cmd+" ") {
+			t.Errorf("the usage does not list %s:\n%s", cmd, stdout.String())
+		}
+	}
+}
+
+// commandFlags lists every subcommand with its flags.
+var commandFlags = map[string][]string{
+	"serve":   {"config"},
+	"demo":    {"keep"},
+	"version": nil,
 }
 
 // TestDemoCommand runs `flux-rollback demo` as the README tells a newcomer
@@ -172,7 +258,7 @@ func TestVersionIsStamped(t *testing.T) {
 func TestDemoCommand(t *testing.T) {
 	clearEnv(t)
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"demo"}, &stdout, &stderr)
+	code := run(context.Background(), []string{"demo"}, strings.NewReader(""), &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("demo exited %d: %s\n%s", code, stderr.String(), stdout.String())
 	}
