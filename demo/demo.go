@@ -21,7 +21,6 @@ import (
 	"github.com/google/go-github/v57/github"
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
-	"github.com/fluxrollback/flux-rollback/githubapi"
 	"github.com/fluxrollback/flux-rollback/report"
 	"github.com/fluxrollback/flux-rollback/sandbox"
 )
@@ -223,7 +222,7 @@ func short(sha string) string { return abbrev(sha) }
 func rollbackRuns(repo *fakegithub.Repo, sha string) []fakegithub.CheckRun {
 	var out []fakegithub.CheckRun
 	for _, r := range repo.CheckRuns(sha) {
-		if r.Name == githubapi.CheckRunName {
+		if r.Name == report.CheckRunName {
 			out = append(out, r)
 		}
 	}

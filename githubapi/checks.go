@@ -5,30 +5,12 @@ import (
 	"fmt"
 
 	"github.com/google/go-github/v57/github"
+
+	"github.com/fluxrollback/flux-rollback/report"
 )
 
-// CheckRunName is the name of flux-rollback's check runs.
-const CheckRunName = "Rollback"
-
-// Action is a button on a check run.
-type Action struct {
-	Label, Identifier, Description string
-}
-
-// CheckRunOutput is what a check run shows.
-type CheckRunOutput struct {
-	Name       string // CheckRunName when empty
-	Status     string // "queued", "in_progress" or "completed"
-	Conclusion string // with "completed": "neutral", "success", "failure", "action_required"
-	Title      string
-	Summary    string
-	Text       string
-	Actions    []Action
-	ExternalID string
-}
-
-// checkRunOutput maps the output onto go-github's.
-func (o CheckRunOutput) github() (*github.CheckRunOutput, []*github.CheckRunAction) {
+// checkRunOutput maps a check run onto go-github's output and actions.
+func checkRunOutput(o report.CheckRun) (*github.CheckRunOutput, []*github.CheckRunAction) {
 	out := &github.CheckRunOutput{Title: github.String(o.Title), Summary: github.String(fitBody(o.Summary))}
 	if o.Text != "" {
 		out.Text = github.String(fitBody(o.Text))
@@ -41,18 +23,19 @@ func (o CheckRunOutput) github() (*github.CheckRunOutput, []*github.CheckRunActi
 	return out, actions
 }
 
-func (o CheckRunOutput) name() string {
+// checkRunName is o's name, report.CheckRunName when it has none.
+func checkRunName(o report.CheckRun) string {
 	if o.Name == "" {
-		return CheckRunName
+		return report.CheckRunName
 	}
 	return o.Name
 }
 
 // FindCheckRun returns the ID of the App's latest check run called name
-// (CheckRunName when empty) on sha, or 0 when there is none.
+// (report.CheckRunName when empty) on sha, or 0 when there is none.
 func (r *Repo) FindCheckRun(ctx context.Context, appID int64, sha, name string) (int64, error) {
 	if name == "" {
-		name = CheckRunName
+		name = report.CheckRunName
 	}
 	res, _, err := r.client.Checks.ListCheckRunsForRef(ctx, r.owner, r.name, sha, &github.ListCheckRunsOptions{
 		CheckName: github.String(name), AppID: github.Int64(appID), Filter: github.String("latest"),
@@ -68,10 +51,10 @@ func (r *Repo) FindCheckRun(ctx context.Context, appID int64, sha, name string) 
 }
 
 // CreateCheckRun creates a check run on sha.
-func (r *Repo) CreateCheckRun(ctx context.Context, sha string, o CheckRunOutput) (int64, error) {
-	out, actions := o.github()
+func (r *Repo) CreateCheckRun(ctx context.Context, sha string, o report.CheckRun) (int64, error) {
+	out, actions := checkRunOutput(o)
 	opts := github.CreateCheckRunOptions{
-		Name: o.name(), HeadSHA: sha, Status: github.String(o.Status), Output: out, Actions: actions,
+		Name: checkRunName(o), HeadSHA: sha, Status: github.String(o.Status), Output: out, Actions: actions,
 	}
 	if o.Conclusion != "" {
 		opts.Conclusion = github.String(o.Conclusion)
@@ -87,9 +70,9 @@ func (r *Repo) CreateCheckRun(ctx context.Context, sha string, o CheckRunOutput)
 }
 
 // UpdateCheckRun replaces what check run id shows.
-func (r *Repo) UpdateCheckRun(ctx context.Context, id int64, o CheckRunOutput) error {
-	out, actions := o.github()
-	opts := github.UpdateCheckRunOptions{Name: o.name(), Status: github.String(o.Status), Output: out, Actions: actions}
+func (r *Repo) UpdateCheckRun(ctx context.Context, id int64, o report.CheckRun) error {
+	out, actions := checkRunOutput(o)
+	opts := github.UpdateCheckRunOptions{Name: checkRunName(o), Status: github.String(o.Status), Output: out, Actions: actions}
 	if o.Conclusion != "" {
 		opts.Conclusion = github.String(o.Conclusion)
 	}

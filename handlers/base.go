@@ -6,7 +6,7 @@ package handlers
 import (
 	"github.com/palantir/go-githubapp/githubapp"
 
-	"github.com/fluxrollback/flux-rollback/repoconfig"
+	"github.com/fluxrollback/flux-rollback/githubapi"
 )
 
 // Base is what every handler shares. The server fills it in.
@@ -20,7 +20,7 @@ type Base struct {
 	// AppID is the GitHub App's id: only this App's check runs are acted on.
 	AppID int64
 	// Configs loads a repository's options over the server's defaults.
-	Configs *repoconfig.Loader
+	Configs *githubapi.ConfigLoader
 	// Concurrency bounds the GitHub requests one event makes at once; zero
 	// means the handlers' default.
 	Concurrency int

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/fluxrollback/flux-rollback/internal/logkey"
+
 	"github.com/google/go-github/v57/github"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
@@ -34,8 +36,8 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 	}
 	run := event.GetCheckRun()
 	logger := zerolog.Ctx(ctx)
-	if run.GetApp().GetID() != h.AppID || run.GetName() != githubapi.CheckRunName {
-		logger.Debug().Str("check_run", run.GetName()).Msg("ignoring another check run")
+	if run.GetApp().GetID() != h.AppID || run.GetName() != report.CheckRunName {
+		logger.Debug().Str(logkey.CheckRun, run.GetName()).Msg("ignoring another check run")
 		return nil
 	}
 
@@ -45,12 +47,12 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 	case "requested_action":
 		identifier := event.GetRequestedAction().Identifier
 		if identifier != report.ActionRollback && identifier != report.ActionRestore {
-			logger.Warn().Str("identifier", identifier).Msg("ignoring an unknown check run action")
+			logger.Warn().Str(logkey.Identifier, identifier).Msg("ignoring an unknown check run action")
 			return nil
 		}
 		return h.act(ctx, event, identifier == report.ActionRestore)
 	default:
-		logger.Debug().Str(LogKeyAction, event.GetAction()).Msg("ignoring check_run action")
+		logger.Debug().Str(logkey.Action, event.GetAction()).Msg("ignoring check_run action")
 		return nil
 	}
 }
@@ -82,12 +84,7 @@ func (h *CheckRun) act(ctx context.Context, event github.CheckRunEvent, restore 
 		return h.failCheckRun(ctx, repo, run.GetID(), err)
 	}
 	if cfg.broken() {
-		return repo.UpdateCheckRun(ctx, run.GetID(), githubapi.CheckRunOutput{
-			Status: "completed", Conclusion: "neutral",
-			Title:   "Rollback refused: the configuration is invalid",
-			Summary: brokenConfigText(cfg),
-			Actions: []githubapi.Action{},
-		})
+		return repo.UpdateCheckRun(ctx, run.GetID(), report.RefusedBrokenConfig(cfg.Source, cfg.problem))
 	}
 
 	branch := defaultBranch
@@ -109,12 +106,12 @@ func (h *CheckRun) act(ctx context.Context, event github.CheckRunEvent, restore 
 	var refusal *rollback.Refusal
 	switch {
 	case errors.As(err, &refusal):
-		logger.Info().Str("reason", string(refusal.Reason)).Msg("rollback refused")
+		logger.Info().Str(logkey.Reason, string(refusal.Reason)).Msg("rollback refused")
 		return repo.UpdateCheckRun(ctx, run.GetID(), report.Refused(refusal))
 	case err != nil:
 		return h.failCheckRun(ctx, repo, run.GetID(), err)
 	}
-	logger.Info().Int("pull_request", out.PullRequest.Number).Bool("existing", out.Existing).Msg("rollback pull request ready")
+	logger.Info().Int(logkey.PullRequest, out.PullRequest.Number).Bool(logkey.Existing, out.Existing).Msg("rollback pull request ready")
 	return repo.UpdateCheckRun(ctx, run.GetID(), report.Done(out, requester))
 }
 
@@ -129,9 +126,9 @@ func (h *CheckRun) failCheckRun(ctx context.Context, repo *githubapi.Repo, id in
 
 // withKeys adds the commit and the requesting user to the log context.
 func withKeys(ctx context.Context, sha, user string) (context.Context, zerolog.Logger) {
-	lc := zerolog.Ctx(ctx).With().Str(LogKeySHA, sha)
+	lc := zerolog.Ctx(ctx).With().Str(logkey.SHA, sha)
 	if user != "" {
-		lc = lc.Str(LogKeyUser, user)
+		lc = lc.Str(logkey.User, user)
 	}
 	logger := lc.Logger()
 	return logger.WithContext(ctx), logger

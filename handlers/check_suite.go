@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/fluxrollback/flux-rollback/internal/logkey"
+
 	"github.com/google/go-github/v57/github"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
@@ -32,7 +34,7 @@ func (h *CheckSuite) Handle(ctx context.Context, eventType, deliveryID string, p
 	logger := zerolog.Ctx(ctx)
 	suite := event.GetCheckSuite()
 	if event.GetAction() != "rerequested" || suite.GetApp().GetID() != h.AppID {
-		logger.Debug().Str(LogKeyAction, event.GetAction()).Msg("ignoring check_suite event")
+		logger.Debug().Str(logkey.Action, event.GetAction()).Msg("ignoring check_suite event")
 		return nil
 	}
 	return recheck(ctx, h.Base, event.GetInstallation().GetID(), event.GetRepo(), suite.GetHeadSHA(), suite.GetHeadBranch())

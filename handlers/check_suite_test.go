@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
-	"github.com/fluxrollback/flux-rollback/handlers"
 	"github.com/fluxrollback/flux-rollback/report"
 	"github.com/fluxrollback/flux-rollback/sandbox"
 )
@@ -108,12 +107,12 @@ func TestRerequestWithABrokenConfigurationShowsIt(t *testing.T) {
 			}
 			var config []fakegithub.CheckRun
 			for _, r := range repo.CheckRuns(sha) {
-				if r.Name == handlers.ConfigCheckRunName {
+				if r.Name == report.ConfigCheckRunName {
 					config = append(config, r)
 				}
 			}
 			if len(config) != 1 {
-				t.Fatalf("want one %q check run on %s, got %+v", handlers.ConfigCheckRunName, sha[:7], repo.CheckRuns(sha))
+				t.Fatalf("want one %q check run on %s, got %+v", report.ConfigCheckRunName, sha[:7], repo.CheckRuns(sha))
 			}
 			for _, want := range []string{".github/flux-rollback.yml", "line 2", "minimum_role"} {
 				if !strings.Contains(pushUnescape(config[0].Output.Summary), want) {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/fluxrollback/flux-rollback/internal/logkey"
+
 	"github.com/google/go-github/v57/github"
 	"github.com/rs/zerolog"
 
@@ -42,7 +44,7 @@ func (e commentEvent) fromBot() bool {
 // runComment obeys the /rollback command in a new comment, if there is one.
 func runComment(ctx context.Context, b *Base, e commentEvent, newThread func(*githubapi.Repo) thread) error {
 	if e.fromBot() {
-		zerolog.Ctx(ctx).Debug().Str(LogKeyUser, e.author.GetLogin()).Msg("ignoring a comment by a bot")
+		zerolog.Ctx(ctx).Debug().Str(logkey.User, e.author.GetLogin()).Msg("ignoring a comment by a bot")
 		return nil
 	}
 	cmd, ok := command.Parse(e.body)
@@ -68,7 +70,7 @@ func runComment(ctx context.Context, b *Base, e commentEvent, newThread func(*gi
 	if err != nil {
 		// The failure is told where the command was typed, and returned so
 		// that the delivery is recorded as failed and can be redelivered.
-		if rerr := t.reply(ctx, failureReply(err)); rerr != nil {
+		if rerr := t.reply(ctx, report.FailureReply(err)); rerr != nil {
 			logger.Error().Err(rerr).Msg("could not reply with the failure")
 		}
 		return err
@@ -96,7 +98,7 @@ func answer(ctx context.Context, b *Base, client *github.Client, repo *githubapi
 		return "", err
 	}
 	if cfg.broken() {
-		return "Not rolled back: the configuration is invalid. " + brokenConfigText(cfg), nil
+		return report.RefusedBrokenConfigReply(cfg.Source, cfg.problem), nil
 	}
 	if !cfg.enabled() {
 		return "flux-rollback is disabled in this repository's configuration.", nil
@@ -123,7 +125,7 @@ func answer(ctx context.Context, b *Base, client *github.Client, repo *githubapi
 	var refusal *rollback.Refusal
 	switch {
 	case errors.As(err, &refusal):
-		zerolog.Ctx(ctx).Info().Str("reason", string(refusal.Reason)).Msg("rollback refused")
+		zerolog.Ctx(ctx).Info().Str(logkey.Reason, string(refusal.Reason)).Msg("rollback refused")
 		return report.RefusalReply(refusal), nil
 	case err != nil:
 		return "", err
@@ -147,10 +149,4 @@ func echo(s string) string {
 		cut--
 	}
 	return s[:cut] + "…"
-}
-
-// failureReply tells the user that GitHub failed and the command can be
-// repeated safely.
-func failureReply(err error) string {
-	return fmt.Sprintf("The rollback could not be finished because a GitHub request failed: %s.\n\nRepeat the command: anything already created is reused.", markdown.Escape(err.Error()))
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/fluxrollback/flux-rollback/internal/logkey"
+
 	"github.com/google/go-github/v57/github"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
@@ -30,7 +32,7 @@ func (h *CommitComment) Handle(ctx context.Context, eventType, deliveryID string
 		return fmt.Errorf("parse commit_comment event: %w", err)
 	}
 	if event.GetAction() != "created" {
-		zerolog.Ctx(ctx).Debug().Str(LogKeyAction, event.GetAction()).Msg("ignoring a commit comment that was not just created")
+		zerolog.Ctx(ctx).Debug().Str(logkey.Action, event.GetAction()).Msg("ignoring a commit comment that was not just created")
 		return nil
 	}
 	comment := event.GetComment()

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
-	"github.com/fluxrollback/flux-rollback/handlers"
+	"github.com/fluxrollback/flux-rollback/report"
 	"github.com/fluxrollback/flux-rollback/sandbox"
 )
 
@@ -101,7 +101,7 @@ func releaseAPIJS(t *testing.T, e *env, repo *sandbox.GitOpsRepo) string {
 func configRuns(repo *fakegithub.Repo, sha string) []fakegithub.CheckRun {
 	var out []fakegithub.CheckRun
 	for _, r := range repo.CheckRuns(sha) {
-		if r.Name == handlers.ConfigCheckRunName {
+		if r.Name == report.ConfigCheckRunName {
 			out = append(out, r)
 		}
 	}
@@ -176,7 +176,7 @@ func TestConfigEachRepositoryFollowsItsEffectiveConfiguration(t *testing.T) {
 		}
 		runs := configRuns(s.acmeBroken.Repo, sha)
 		if len(runs) != 1 {
-			t.Fatalf("want 1 %q check run, got %+v", handlers.ConfigCheckRunName, s.acmeBroken.CheckRuns(sha))
+			t.Fatalf("want 1 %q check run, got %+v", report.ConfigCheckRunName, s.acmeBroken.CheckRuns(sha))
 		}
 		requireMentions(t, "the configuration check run", runs[0].Output.Summary, source+": line 3: pull\\_request.lables: unknown key")
 		if len(runs[0].Actions) != 0 {

@@ -11,7 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
-	"github.com/fluxrollback/flux-rollback/githubapi"
+	"github.com/fluxrollback/flux-rollback/report"
 	"github.com/fluxrollback/flux-rollback/sandbox"
 	"github.com/fluxrollback/flux-rollback/server"
 )
@@ -88,7 +88,7 @@ func (e *env) rollbackRun(t *testing.T, repo *fakegithub.Repo, sha string) fakeg
 func rollbackRuns(repo *fakegithub.Repo, sha string) []fakegithub.CheckRun {
 	var out []fakegithub.CheckRun
 	for _, r := range repo.CheckRuns(sha) {
-		if r.Name == githubapi.CheckRunName {
+		if r.Name == report.CheckRunName {
 			out = append(out, r)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fluxrollback/flux-rollback/internal/logkey"
+
 	"github.com/google/go-github/v57/github"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/fluxrollback/flux-rollback/githubapi"
 	"github.com/fluxrollback/flux-rollback/release"
+	"github.com/fluxrollback/flux-rollback/report"
 )
 
 // Push puts a Rollback check run on every Flux release commit pushed to a
@@ -39,15 +42,15 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 	branch, ok := strings.CutPrefix(event.GetRef(), "refs/heads/")
 	switch {
 	case !ok:
-		logger.Debug().Str("ref", event.GetRef()).Msg("ignoring push of a tag or other non-branch ref")
+		logger.Debug().Str(logkey.Ref, event.GetRef()).Msg("ignoring push of a tag or other non-branch ref")
 		return nil
 	case event.GetDeleted() || event.GetAfter() == zeroSHA:
-		logger.Debug().Str("branch", branch).Msg("ignoring branch deletion")
+		logger.Debug().Str(logkey.Branch, branch).Msg("ignoring branch deletion")
 		return nil
 	}
 
 	if len(event.Commits) >= maxPushCommits {
-		logger.Warn().Int("commits", len(event.Commits)).Str("before", event.GetBefore()).Str("after", event.GetAfter()).
+		logger.Warn().Int(logkey.Commits, len(event.Commits)).Str(logkey.Before, event.GetBefore()).Str(logkey.After, event.GetAfter()).
 			Msg("the push lists GitHub's maximum of commits: any earlier commits of it are not examined")
 	}
 
@@ -55,7 +58,7 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 	// code costs no GitHub request at all.
 	candidates := yamlCommits(event.Commits)
 	if len(candidates) == 0 {
-		logger.Debug().Int("commits", len(event.Commits)).Msg("no commit of the push changed YAML")
+		logger.Debug().Int(logkey.Commits, len(event.Commits)).Msg("no commit of the push changed YAML")
 		return nil
 	}
 
@@ -82,7 +85,7 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 		return nil
 	}
 	if !cfg.watches(branch, defaultBranch) {
-		logger.Debug().Str("branch", branch).Msg("ignoring push to a branch that is not watched")
+		logger.Debug().Str(logkey.Branch, branch).Msg("ignoring push to a branch that is not watched")
 		return nil
 	}
 
@@ -93,7 +96,7 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 		}
 	}
 	marked, err := h.markReleases(ctx, repo, relevant, cfg.detection, branch)
-	logger.Info().Int("commits", len(event.Commits)).Int("examined", len(relevant)).Int("releases", marked).Msg("push handled")
+	logger.Info().Int(logkey.Commits, len(event.Commits)).Int(logkey.Examined, len(relevant)).Int(logkey.Releases, marked).Msg("push handled")
 	return err
 }
 
@@ -163,29 +166,29 @@ func (h *Push) markReleases(ctx context.Context, repo *githubapi.Repo, shas []st
 // whether it is one. With always, a new check run is created even if one
 // exists, as GitHub's "Re-run" asks.
 func markRelease(ctx context.Context, base *Base, repo *githubapi.Repo, sha string, detection release.Options, branch string, always bool) (bool, error) {
-	logger := zerolog.Ctx(ctx).With().Str(LogKeySHA, sha).Logger()
+	logger := zerolog.Ctx(ctx).With().Str(logkey.SHA, sha).Logger()
 	commit, err := repo.Commit(ctx, sha)
 	if err != nil {
 		return false, err
 	}
 	rel, reason := release.Analyze(commit.Commit, detection)
 	if rel == nil {
-		logger.Debug().Str("reason", reason).Msg("not a release")
+		logger.Debug().Str(logkey.Reason, reason).Msg("not a release")
 		return false, nil
 	}
 	if !always {
-		existing, err := repo.FindCheckRun(ctx, base.AppID, sha, githubapi.CheckRunName)
+		existing, err := repo.FindCheckRun(ctx, base.AppID, sha, report.CheckRunName)
 		if err != nil {
 			return true, err
 		}
 		if existing != 0 {
-			logger.Debug().Int64("check_run_id", existing).Msg("release already has a check run")
+			logger.Debug().Int64(logkey.CheckRunID, existing).Msg("release already has a check run")
 			return true, nil
 		}
 	}
-	if _, err := repo.CreateCheckRun(ctx, sha, reportRelease(rel, branch)); err != nil {
+	if _, err := repo.CreateCheckRun(ctx, sha, report.Release(rel, branch)); err != nil {
 		return true, err
 	}
-	logger.Info().Int("images", len(rel.Changes)).Msg("release marked")
+	logger.Info().Int(logkey.Images, len(rel.Changes)).Msg("release marked")
 	return true, nil
 }

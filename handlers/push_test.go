@@ -19,8 +19,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
-	"github.com/fluxrollback/flux-rollback/githubapi"
-	"github.com/fluxrollback/flux-rollback/handlers"
 	"github.com/fluxrollback/flux-rollback/report"
 	"github.com/fluxrollback/flux-rollback/sandbox"
 	"github.com/fluxrollback/flux-rollback/server"
@@ -171,7 +169,7 @@ func pushTableCells(row string) []string {
 // Roll back button.
 func pushCheckReleaseRun(t *testing.T, run fakegithub.CheckRun, title string, rows []string, branch string) {
 	t.Helper()
-	if run.Name != githubapi.CheckRunName || run.Status != "completed" || run.Conclusion != "neutral" {
+	if run.Name != report.CheckRunName || run.Status != "completed" || run.Conclusion != "neutral" {
 		t.Errorf("check run %s on %s is %s/%s, want Rollback completed/neutral", run.Name, run.HeadSHA[:7], run.Status, run.Conclusion)
 	}
 	if run.Output.Title != title {
@@ -199,7 +197,7 @@ func pushCheckReleaseRun(t *testing.T, run fakegithub.CheckRun, title string, ro
 func pushRunsByCommit(repo *fakegithub.Repo) map[string]int {
 	out := map[string]int{}
 	for _, r := range repo.CheckRuns("") {
-		if r.Name == githubapi.CheckRunName {
+		if r.Name == report.CheckRunName {
 			out[r.HeadSHA]++
 		}
 	}
@@ -713,8 +711,8 @@ func TestPushBrokenConfigurationIsShownAndNothingElseHappens(t *testing.T) {
 		t.Fatalf("want only the configuration's check run, got %+v", runs)
 	}
 	run := runs[0]
-	if run.Name != handlers.ConfigCheckRunName || run.HeadSHA != head || run.Status != "completed" || run.Conclusion != "neutral" {
-		t.Errorf("check run = %+v, want %q completed/neutral on %s", run, handlers.ConfigCheckRunName, head[:7])
+	if run.Name != report.ConfigCheckRunName || run.HeadSHA != head || run.Status != "completed" || run.Conclusion != "neutral" {
+		t.Errorf("check run = %+v, want %q completed/neutral on %s", run, report.ConfigCheckRunName, head[:7])
 	}
 	for _, want := range []string{".github/flux-rollback.yml", "line 2", "branches"} {
 		if !strings.Contains(run.Output.Summary, want) {

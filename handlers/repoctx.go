@@ -5,26 +5,16 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/fluxrollback/flux-rollback/internal/logkey"
+
 	"github.com/google/go-github/v57/github"
 	"github.com/rs/zerolog"
 
 	"github.com/fluxrollback/flux-rollback/githubapi"
-	"github.com/fluxrollback/flux-rollback/internal/markdown"
 	"github.com/fluxrollback/flux-rollback/release"
 	"github.com/fluxrollback/flux-rollback/repoconfig"
 	"github.com/fluxrollback/flux-rollback/report"
 )
-
-// Log keys added by the handlers, next to go-githubapp's own.
-const (
-	LogKeySHA    = "sha"
-	LogKeyUser   = "user"
-	LogKeyAction = "action"
-)
-
-// ConfigCheckRunName names the check run that reports a broken
-// configuration file on a push.
-const ConfigCheckRunName = "Rollback configuration"
 
 // defaultConcurrency bounds the GitHub requests one event makes at once.
 const defaultConcurrency = 4
@@ -71,32 +61,15 @@ func (c *repoConfig) watches(branch, defaultBranch string) bool {
 	return branch == defaultBranch || slices.Contains(c.Config.Branches, branch)
 }
 
-// brokenConfigText tells which file is wrong and why.
-func brokenConfigText(c *repoConfig) string {
-	return fmt.Sprintf("flux-rollback does nothing in this repository until its configuration is fixed.\n\n%s: %s\n",
-		markdown.Code(c.Source), markdown.Escape(c.problem.Error()))
-}
-
 // reportBrokenConfig puts a check run on the pushed commit that names the
 // broken file, so the problem is visible where the push shows.
 func (b *Base) reportBrokenConfig(ctx context.Context, repo *githubapi.Repo, sha string, c *repoConfig) error {
-	zerolog.Ctx(ctx).Warn().Str("source", c.Source).Err(c.problem).Msg("repository configuration is broken")
+	zerolog.Ctx(ctx).Warn().Str(logkey.Source, c.Source).Err(c.problem).Msg("repository configuration is broken")
 	// A redelivered push or a re-run must not show the problem twice.
-	shown, err := repo.FindCheckRun(ctx, b.AppID, sha, ConfigCheckRunName)
+	shown, err := repo.FindCheckRun(ctx, b.AppID, sha, report.ConfigCheckRunName)
 	if err != nil || shown != 0 {
 		return err
 	}
-	_, err = repo.CreateCheckRun(ctx, sha, githubapi.CheckRunOutput{
-		Name:       ConfigCheckRunName,
-		Status:     "completed",
-		Conclusion: "neutral",
-		Title:      "The flux-rollback configuration is invalid",
-		Summary:    brokenConfigText(c),
-	})
+	_, err = repo.CreateCheckRun(ctx, sha, report.BrokenConfig(c.Source, c.problem))
 	return err
-}
-
-// reportRelease words the check run of a release.
-func reportRelease(rel *release.Release, branch string) githubapi.CheckRunOutput {
-	return report.Release(rel, branch)
 }

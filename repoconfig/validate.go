@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
-	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // Roles, as GitHub names them in the role_name of a collaborator's
@@ -111,7 +110,7 @@ func (c Config) problems() Problems {
 		key := fmt.Sprintf("branches[%d]", i)
 		if b == "" {
 			add(key, "empty branch name")
-		} else if plumbing.NewBranchReferenceName(b).Validate() != nil {
+		} else if !validBranchName(b) {
 			add(key, "%q is not a valid git branch name", b)
 		}
 	}
@@ -149,7 +148,7 @@ func (c Config) problems() Problems {
 	switch {
 	case c.BranchPrefix == "":
 		add("branch_prefix", "empty: rollback branches need a prefix, like rollback-")
-	case plumbing.NewBranchReferenceName(c.BranchPrefix+"0123abc").Validate() != nil:
+	case !validBranchName(c.BranchPrefix + "0123abc"):
 		// git check-ref-format is the authority on what a branch may be called;
 		// the sample SHA stands in for the part the prefix is followed by.
 		add("branch_prefix", "%q cannot start a git branch name (no spaces, ~ ^ : ? * [ \\ or .., no leading - or ., no // or .lock)", c.BranchPrefix)

@@ -9,12 +9,37 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/fluxrollback/flux-rollback/githubapi"
 	"github.com/fluxrollback/flux-rollback/internal/markdown"
 	"github.com/fluxrollback/flux-rollback/release"
 	"github.com/fluxrollback/flux-rollback/revert"
 	"github.com/fluxrollback/flux-rollback/rollback"
 )
+
+// CheckRunName is the name of flux-rollback's check run on a release.
+const CheckRunName = "Rollback"
+
+// ConfigCheckRunName names the check run that reports a broken
+// configuration file.
+const ConfigCheckRunName = "Rollback configuration"
+
+// Action is a button on a check run.
+type Action struct {
+	Label, Identifier, Description string
+}
+
+// CheckRun is what a check run shows.
+type CheckRun struct {
+	Name       string // CheckRunName when empty
+	Status     string // "queued", "in_progress" or "completed"
+	Conclusion string // with "completed": "neutral", "success", "failure", "action_required"
+	Title      string
+	Summary    string
+	Text       string
+	// Actions are the check run's buttons. Nil leaves the buttons as they
+	// are; an empty, non-nil list removes them.
+	Actions    []Action
+	ExternalID string
+}
 
 // Action identifiers; GitHub caps identifiers and labels at 20 characters
 // and descriptions at 40.
@@ -24,26 +49,26 @@ const (
 )
 
 var (
-	rollbackAction = githubapi.Action{Label: "Roll back", Identifier: ActionRollback, Description: "Open a pull request reverting this"}
-	restoreAction  = githubapi.Action{Label: "Restore", Identifier: ActionRestore, Description: "Open a pull request restoring images"}
+	rollbackAction = Action{Label: "Roll back", Identifier: ActionRollback, Description: "Open a pull request reverting this"}
+	restoreAction  = Action{Label: "Restore", Identifier: ActionRestore, Description: "Open a pull request restoring images"}
 )
 
 // maxTitle keeps titles readable in GitHub's checks list.
 const maxTitle = 120
 
 // Release is the check run on a release commit, before anyone clicked.
-func Release(rel *release.Release, branch string) githubapi.CheckRunOutput {
+func Release(rel *release.Release, branch string) CheckRun {
 	var b strings.Builder
 	b.WriteString("Flux released this commit.\n\n")
 	writeChanges(&b, rel.Changes)
 	fmt.Fprintf(&b, "**Roll back** opens a pull request that reverts this commit on %s, exactly as `git revert %s` would.\n",
 		markdown.Code(branch), short(rel.SHA))
-	return githubapi.CheckRunOutput{
+	return CheckRun{
 		Status:     "completed",
 		Conclusion: "neutral",
 		Title:      Title(rel.Changes),
 		Summary:    b.String(),
-		Actions:    []githubapi.Action{rollbackAction},
+		Actions:    []Action{rollbackAction},
 		ExternalID: rel.SHA,
 	}
 }
@@ -76,12 +101,12 @@ func writeChanges(b *strings.Builder, changes []release.ImageChange) {
 }
 
 // InProgress is the check run while a rollback is being made.
-func InProgress(requester string, restore bool) githubapi.CheckRunOutput {
+func InProgress(requester string, restore bool) CheckRun {
 	what := "Rolling back"
 	if restore {
 		what = "Restoring the images"
 	}
-	return githubapi.CheckRunOutput{
+	return CheckRun{
 		Status:  "in_progress",
 		Title:   what + "…",
 		Summary: fmt.Sprintf("%s, as @%s asked. This takes a few seconds.", what, markdown.Escape(requester)),
@@ -89,13 +114,13 @@ func InProgress(requester string, restore bool) githubapi.CheckRunOutput {
 }
 
 // Done is the check run once the pull request is open.
-func Done(out *rollback.Outcome, requester string) githubapi.CheckRunOutput {
-	return githubapi.CheckRunOutput{
+func Done(out *rollback.Outcome, requester string) CheckRun {
+	return CheckRun{
 		Status:     "completed",
 		Conclusion: "neutral",
 		Title:      truncate(fmt.Sprintf("Rollback pull request #%d %s", out.PullRequest.Number, openedOrExisting(out)), maxTitle),
 		Summary:    OutcomeText(out, requester),
-		Actions:    []githubapi.Action{rollbackAction},
+		Actions:    []Action{rollbackAction},
 	}
 }
 
@@ -128,12 +153,12 @@ func OutcomeText(out *rollback.Outcome, requester string) string {
 
 // Refused is the check run after a refusal. A refusal never turns the commit
 // red: the release itself is not at fault.
-func Refused(r *rollback.Refusal) githubapi.CheckRunOutput {
-	actions := []githubapi.Action{rollbackAction}
+func Refused(r *rollback.Refusal) CheckRun {
+	actions := []Action{rollbackAction}
 	if r.Superseded != nil {
 		actions = append(actions, restoreAction)
 	}
-	return githubapi.CheckRunOutput{
+	return CheckRun{
 		Status:     "completed",
 		Conclusion: "neutral",
 		Title:      truncate("Rollback refused: "+string(r.Reason), maxTitle),
@@ -170,13 +195,13 @@ func writeConflict(b *strings.Builder, c *revert.ConflictError) {
 
 // Failed is the check run when GitHub failed us: the user is told to try
 // again, and the error is returned to the dispatcher so the delivery fails.
-func Failed(err error) githubapi.CheckRunOutput {
-	return githubapi.CheckRunOutput{
+func Failed(err error) CheckRun {
+	return CheckRun{
 		Status:     "completed",
 		Conclusion: "neutral",
 		Title:      "Rollback failed: try again",
 		Summary:    fmt.Sprintf("GitHub did not complete a request, so the rollback was not finished: %s.\n\nClick **Roll back** again: anything already created is reused.", markdown.Escape(errorText(err))),
-		Actions:    []githubapi.Action{rollbackAction},
+		Actions:    []Action{rollbackAction},
 	}
 }
 
@@ -304,4 +329,46 @@ func restorableTag(m rollback.MovedImage) (string, bool) {
 		return "", false // a digest, or another image name
 	}
 	return before, true
+}
+
+// BrokenConfig is the check run that shows, on a pushed commit, which
+// configuration file is wrong and why.
+func BrokenConfig(source string, problem error) CheckRun {
+	return CheckRun{
+		Name:       ConfigCheckRunName,
+		Status:     "completed",
+		Conclusion: "neutral",
+		Title:      "The flux-rollback configuration is invalid",
+		Summary:    BrokenConfigText(source, problem),
+	}
+}
+
+// RefusedBrokenConfig is the Rollback check run after a click that the
+// broken configuration file refused; its buttons are removed.
+func RefusedBrokenConfig(source string, problem error) CheckRun {
+	return CheckRun{
+		Status:     "completed",
+		Conclusion: "neutral",
+		Title:      "Rollback refused: the configuration is invalid",
+		Summary:    BrokenConfigText(source, problem),
+		Actions:    []Action{},
+	}
+}
+
+// BrokenConfigText tells which file is wrong and why.
+func BrokenConfigText(source string, problem error) string {
+	return fmt.Sprintf("flux-rollback does nothing in this repository until its configuration is fixed.\n\n%s: %s\n",
+		markdown.Code(source), markdown.Escape(problem.Error()))
+}
+
+// RefusedBrokenConfigReply answers a comment command that the broken
+// configuration file refused.
+func RefusedBrokenConfigReply(source string, problem error) string {
+	return "Not rolled back: the configuration is invalid. " + BrokenConfigText(source, problem)
+}
+
+// FailureReply tells the user that GitHub failed and the command can be
+// repeated safely.
+func FailureReply(err error) string {
+	return fmt.Sprintf("The rollback could not be finished because a GitHub request failed: %s.\n\nRepeat the command: anything already created is reused.", markdown.Escape(err.Error()))
 }

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/fluxrollback/flux-rollback/githubapi"
 	"github.com/fluxrollback/flux-rollback/release"
 	"github.com/fluxrollback/flux-rollback/revert"
 	"github.com/fluxrollback/flux-rollback/rollback"
@@ -42,7 +41,7 @@ func TestTitle(t *testing.T) {
 // TestActionsFitGitHubLimits: GitHub refuses a check run whose action label
 // or identifier is over 20 characters or description over 40.
 func TestActionsFitGitHubLimits(t *testing.T) {
-	outputs := map[string]githubapi.CheckRunOutput{
+	outputs := map[string]CheckRun{
 		"release":    Release(&release.Release{SHA: sha, Changes: []release.ImageChange{{Image: "x", From: "1", To: "2"}}}, "main"),
 		"superseded": Refused(&rollback.Refusal{Reason: rollback.ReasonConflict, Commit: sha, Superseded: &rollback.Superseded{}}),
 	}
@@ -64,7 +63,7 @@ func TestActionsFitGitHubLimits(t *testing.T) {
 	}
 }
 
-func actionIDs(o githubapi.CheckRunOutput) string {
+func actionIDs(o CheckRun) string {
 	var ids []string
 	for _, a := range o.Actions {
 		ids = append(ids, a.Identifier)

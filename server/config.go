@@ -15,7 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v4"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/fluxrollback/flux-rollback/repoconfig"
 )

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/fluxrollback/flux-rollback/internal/logkey"
+
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/rcrowley/go-metrics"
@@ -31,7 +33,7 @@ func metricsHandler(registry metrics.Registry) http.Handler {
 			if err := enc.Encode(mf); err != nil {
 				// The status line is already sent; all that is left is to
 				// say why the body stops short.
-				zerolog.Ctx(r.Context()).Error().Err(err).Str("metric", mf.GetName()).Msg("encode metrics")
+				zerolog.Ctx(r.Context()).Error().Err(err).Str(logkey.Metric, mf.GetName()).Msg("encode metrics")
 				return
 			}
 		}

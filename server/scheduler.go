@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/fluxrollback/flux-rollback/internal/logkey"
+
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rcrowley/go-metrics"
 	"github.com/rs/zerolog"
@@ -80,7 +82,7 @@ func (s *syncScheduler) Schedule(ctx context.Context, d githubapp.Dispatch) (err
 
 	defer func() {
 		if r := recover(); r != nil {
-			zerolog.Ctx(ctx).Error().Str("stack", string(debug.Stack())).Msg("event handler panicked")
+			zerolog.Ctx(ctx).Error().Str(logkey.Stack, string(debug.Stack())).Msg("event handler panicked")
 			err = fmt.Errorf("handle %s event: panic: %v", d.EventType, r)
 		}
 	}()

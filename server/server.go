@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fluxrollback/flux-rollback/internal/logkey"
+
 	"github.com/google/go-github/v57/github"
 	"github.com/gregjones/httpcache"
 	"github.com/mattn/go-isatty"
@@ -26,8 +28,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/hlog"
 
+	"github.com/fluxrollback/flux-rollback/githubapi"
 	"github.com/fluxrollback/flux-rollback/handlers"
-	"github.com/fluxrollback/flux-rollback/repoconfig"
 )
 
 // Routes.
@@ -145,7 +147,7 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	base := &handlers.Base{
 		ClientCreator: clients,
 		AppID:         cfg.GitHub.App.IntegrationID,
-		Configs:       repoconfig.NewLoader(cfg.Rollback.ConfigFile, cfg.Rollback.Defaults),
+		Configs:       githubapi.NewConfigLoader(cfg.Rollback.ConfigFile, cfg.Rollback.Defaults),
 	}
 	stop, abandon := context.WithCancel(context.Background())
 	s.abandon = abandon
@@ -207,13 +209,13 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		// The response to a webhook is written when its event is handled.
 		WriteTimeout: s.cfg.Rollback.EventTimeout + time.Minute,
 		IdleTimeout:  2 * time.Minute,
-		ErrorLog:     stdlog.New(s.logger.With().Str("component", "http").Logger(), "", 0),
+		ErrorLog:     stdlog.New(s.logger.With().Str(logkey.Component, "http").Logger(), "", 0),
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	s.state.Store(stateReady)
 	close(s.ready)
-	s.logger.Info().Str("address", ln.Addr().String()).Str("version", s.version).Msg("flux-rollback is serving")
+	s.logger.Info().Str(logkey.Address, ln.Addr().String()).Str(logkey.Version, s.version).Msg("flux-rollback is serving")
 
 	select {
 	case err := <-served:
@@ -267,7 +269,7 @@ func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 func webhookGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > MaxPayloadBytes {
-			zerolog.Ctx(r.Context()).Warn().Int64("content_length", r.ContentLength).Msg("Refused webhook payload over GitHub's 25 MB limit")
+			zerolog.Ctx(r.Context()).Warn().Int64(logkey.ContentLength, r.ContentLength).Msg("Refused webhook payload over GitHub's 25 MB limit")
 			http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
 			return
 		}

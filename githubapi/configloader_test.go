@@ -1,4 +1,4 @@
-package repoconfig
+package githubapi
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-github/v57/github"
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
+	"github.com/fluxrollback/flux-rollback/repoconfig"
 )
 
 // world is the project's in-memory GitHub with the app installed on the
@@ -97,7 +98,7 @@ const (
 )
 
 func TestLoad(t *testing.T) {
-	server := DefaultConfig()
+	server := repoconfig.DefaultConfig()
 	server.PullRequest.Labels = []string{"rollback"}
 	server.MinimumRole = "maintain"
 
@@ -107,15 +108,15 @@ func TestLoad(t *testing.T) {
 		fail   map[string]bool
 		ref    string
 		source string
-		want   func(*Config) // edits the server defaults into the expected result
-		load   string        // substring of LoadError, when one is expected
-		parse  string        // ParseError, when one is expected
+		want   func(*repoconfig.Config) // edits the server defaults into the expected result
+		load   string                   // substring of LoadError, when one is expected
+		parse  string                   // ParseError, when one is expected
 	}{
 		"repo file overlays server defaults": {
 			files:  map[string]string{"acme/gitops/.github/flux-rollback.yml": repoFile},
 			ref:    "main",
 			source: "acme/gitops/.github/flux-rollback.yml@main",
-			want: func(c *Config) {
+			want: func(c *repoconfig.Config) {
 				c.MinimumRole = "admin"
 				c.PullRequest.Labels = []string{"repo"}
 			},
@@ -128,7 +129,7 @@ func TestLoad(t *testing.T) {
 			repos:  map[string]string{"acme/.github": "main"},
 			ref:    "main",
 			source: "acme/gitops/.github/flux-rollback.yml@main",
-			want: func(c *Config) {
+			want: func(c *repoconfig.Config) {
 				c.MinimumRole = "admin"
 				c.PullRequest.Labels = []string{"repo"}
 			},
@@ -138,33 +139,33 @@ func TestLoad(t *testing.T) {
 			repos:  map[string]string{"acme/.github": "trunk"},
 			ref:    "main",
 			source: "acme/.github/flux-rollback.yml@trunk",
-			want: func(c *Config) {
+			want: func(c *repoconfig.Config) {
 				c.AllowAnyCommit = true
 				c.PullRequest.Draft = true
 			},
 		},
 		"no org .github repository gives server defaults": {
 			ref:    "main",
-			source: SourceServerDefaults,
-			want:   func(*Config) {},
+			source: repoconfig.SourceServerDefaults,
+			want:   func(*repoconfig.Config) {},
 		},
 		"org file in a .github repository the app cannot see is not read": {
 			files:  map[string]string{"acme/.github/flux-rollback.yml": orgFile},
 			repos:  map[string]string{"acme/.github": ""},
 			ref:    "main",
-			source: SourceServerDefaults,
-			want:   func(*Config) {},
+			source: repoconfig.SourceServerDefaults,
+			want:   func(*repoconfig.Config) {},
 		},
 		"404 in both places gives server defaults": {
 			repos:  map[string]string{"acme/.github": "main"},
 			ref:    "main",
-			source: SourceServerDefaults,
-			want:   func(*Config) {},
+			source: repoconfig.SourceServerDefaults,
+			want:   func(*repoconfig.Config) {},
 		},
 		"ref left to GitHub": {
 			files:  map[string]string{"acme/gitops/.github/flux-rollback.yml": repoFile},
 			source: "acme/gitops/.github/flux-rollback.yml",
-			want: func(c *Config) {
+			want: func(c *repoconfig.Config) {
 				c.MinimumRole = "admin"
 				c.PullRequest.Labels = []string{"repo"}
 			},
@@ -226,7 +227,7 @@ func TestLoad(t *testing.T) {
 				w.fail[path] = true
 			}
 
-			got, err := NewLoader("", server).Load(context.Background(), client, "acme", "gitops", tt.ref)
+			got, err := NewConfigLoader("", server).Load(context.Background(), client, "acme", "gitops", tt.ref)
 
 			if got.Source != tt.source {
 				t.Errorf("Source = %q, want %q", got.Source, tt.source)
@@ -253,9 +254,9 @@ func TestLoad(t *testing.T) {
 				if got.LoadError != nil {
 					t.Errorf("LoadError = %v with a ParseError", got.LoadError)
 				}
-				var fileErr *FileError
+				var fileErr *repoconfig.FileError
 				if !errors.As(got.ParseError, &fileErr) || fileErr.Source != tt.source {
-					t.Errorf("ParseError is not a *FileError for %s: %#v", tt.source, got.ParseError)
+					t.Errorf("ParseError is not a *repoconfig.FileError for %s: %#v", tt.source, got.ParseError)
 				}
 			default:
 				if got.LoadError != nil || got.ParseError != nil {
@@ -264,12 +265,12 @@ func TestLoad(t *testing.T) {
 				want := server.Clone()
 				tt.want(&want)
 				if !reflect.DeepEqual(got.Config, want) {
-					t.Errorf("Config =\n%+v\nwant\n%+v", got.Config, want)
+					t.Errorf("repoconfig.Config =\n%+v\nwant\n%+v", got.Config, want)
 				}
 			}
 			if tt.load != "" || tt.parse != "" {
-				if !reflect.DeepEqual(got.Config, Config{}) {
-					t.Errorf("Config = %+v with an error, want the zero Config", got.Config)
+				if !reflect.DeepEqual(got.Config, repoconfig.Config{}) {
+					t.Errorf("repoconfig.Config = %+v with an error, want the zero Config", got.Config)
 				}
 			}
 		})
@@ -288,7 +289,7 @@ func TestLoadReadsTheRequestedRefAndPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.gh.ResetRequests()
-	loader := NewLoader("config/rollback.yml", DefaultConfig())
+	loader := NewConfigLoader("config/rollback.yml", repoconfig.DefaultConfig())
 
 	for range 2 {
 		got, err := loader.Load(context.Background(), client, "acme", "gitops", "release/v2")
@@ -317,7 +318,7 @@ func TestLoadOrgFileAtRootOfDotGithub(t *testing.T) {
 	})
 	w.gh.ResetRequests()
 
-	got, err := NewLoader(DefaultPath, DefaultConfig()).Load(context.Background(), client, "acme", "gitops", "main")
+	got, err := NewConfigLoader(repoconfig.DefaultPath, repoconfig.DefaultConfig()).Load(context.Background(), client, "acme", "gitops", "main")
 	if err != nil {
 		t.Fatalf("Load() = %v", err)
 	}
@@ -335,10 +336,10 @@ func TestLoadOrgFileAtRootOfDotGithub(t *testing.T) {
 }
 
 func TestLoadReturnsIndependentCopies(t *testing.T) {
-	server := DefaultConfig()
+	server := repoconfig.DefaultConfig()
 	server.PullRequest.Labels = []string{"rollback"}
 	_, client := newWorld(t, nil, nil)
-	loader := NewLoader("", server)
+	loader := NewConfigLoader("", server)
 
 	first, err := loader.Load(context.Background(), client, "acme", "gitops", "main")
 	if err != nil {

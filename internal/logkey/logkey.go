@@ -1,0 +1,33 @@
+// Package logkey names the keys of flux-rollback's structured log lines, so
+// that one thing is always logged under one key and log queries keep
+// working. go-githubapp adds its own keys (github_event_type,
+// github_delivery_id, github_installation_id, github_repository_owner,
+// github_repository_name) to the same lines.
+package logkey
+
+const (
+	Action        = "action"         // the webhook's action
+	Address       = "address"        // the address the server listens on
+	After         = "after"          // a push's new head
+	Before        = "before"         // a push's old head
+	Branch        = "branch"         // a git branch name
+	CheckRun      = "check_run"      // a check run's name
+	CheckRunID    = "check_run_id"   // a check run's id
+	Commits       = "commits"        // a number of commits
+	Component     = "component"      // the part of the server a line comes from
+	ContentLength = "content_length" // a request body's declared size
+	Examined      = "examined"       // commits read while looking for releases
+	Existing      = "existing"       // whether a pull request was opened earlier
+	Identifier    = "identifier"     // a check run action's identifier
+	Images        = "images"         // a number of image references
+	Metric        = "metric"         // a metric family's name
+	PullRequest   = "pull_request"   // a pull request number
+	Reason        = "reason"         // why something was refused or skipped
+	Ref           = "ref"            // a git ref
+	Releases      = "releases"       // a number of release commits
+	SHA           = "sha"            // the commit acted on
+	Source        = "source"         // where a configuration came from
+	Stack         = "stack"          // a recovered panic's stack
+	User          = "user"           // the GitHub login that asked
+	Version       = "version"        // flux-rollback's version
+)
