@@ -64,6 +64,7 @@ var DefaultPermissions = map[string]string{
 	"issues":        "write",
 	"metadata":      "read",
 	"pull_requests": "write",
+	"statuses":      "read",
 }
 
 // Options configures the app that the fake GitHub knows about. There is one

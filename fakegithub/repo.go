@@ -42,6 +42,7 @@ type Repo struct {
 	reactions      map[int64][]*reaction // by comment id
 	suites         map[plumbing.Hash]*checkSuite
 	checkRuns      map[int64]*checkRun
+	statuses       []*commitStatus // oldest first
 }
 
 func newRepo(g *GitHub, id int64, owner *user, name string, opts RepoOptions) *Repo {

@@ -28,6 +28,7 @@ func (g *GitHub) routes() []*route {
 		checks       = "checks:write"
 		pullsRead    = "pull_requests:read"
 		pulls        = "pull_requests:write"
+		statusesRead = "statuses:read"
 		issuesRead   = "issues:read|pull_requests:read"
 		issues       = "issues:write|pull_requests:write"
 	)
@@ -64,6 +65,8 @@ func (g *GitHub) routes() []*route {
 		repo("GET", "/repos/{owner}/{repo}/check-runs/{check_run_id}", checksRead, g.getCheckRun),
 		repo("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", checks, g.updateCheckRun),
 		repo("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs", checksRead, g.listCheckRuns),
+		repo("GET", "/repos/{owner}/{repo}/commits/{ref}/statuses", statusesRead, g.listStatuses),
+		repo("GET", "/repos/{owner}/{repo}/commits/{ref}/status", statusesRead, g.combinedStatus),
 
 		repo("POST", "/repos/{owner}/{repo}/pulls", pulls, g.createPull),
 		repo("GET", "/repos/{owner}/{repo}/pulls", pullsRead, g.listPulls),
@@ -122,7 +125,7 @@ func (g *GitHub) appJSON(apiURL string) *github.App {
 		ExternalURL: ptr(g.opts.WebURL + "/apps/" + g.opts.AppSlug),
 		CreatedAt:   ts(time.Unix(1700000000, 0)),
 		UpdatedAt:   ts(time.Unix(1700000000, 0)),
-		Events:      []string{"check_run", "check_suite", "commit_comment", "issue_comment", "push"},
+		Events:      []string{"check_run", "check_suite", "commit_comment", "issue_comment", "push", "status"},
 	}
 }
 
@@ -172,7 +175,7 @@ func (g *GitHub) installationJSON(inst *Installation, apiURL string) installatio
 		HTMLURL:             ptr(g.opts.WebURL + "/organizations/" + inst.Account + "/settings/installations/" + id),
 		TargetType:          ptr(inst.AccountType),
 		RepositorySelection: ptr("selected"),
-		Events:              []string{"check_run", "check_suite", "commit_comment", "issue_comment", "push"},
+		Events:              []string{"check_run", "check_suite", "commit_comment", "issue_comment", "push", "status"},
 		CreatedAt:           ts(inst.createdAt),
 		UpdatedAt:           ts(inst.createdAt),
 	}, g.opts.Permissions}

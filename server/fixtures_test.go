@@ -71,6 +71,13 @@ func TestWebhookFixturesDecode(t *testing.T) {
 				t.Errorf("installation_repositories: %s %v", c.GetAction(), c.RepositoriesAdded)
 			}
 		},
+		"status.json": func(t *testing.T, e any) {
+			c := e.(*github.StatusEvent)
+			if c.GetState() != "success" || c.GetContext() != "default" || c.GetSHA() != "6113728f27ae82c7b1a177c8d03f9e96e0adf246" ||
+				len(c.Branches) != 3 || c.GetCreatedAt().IsZero() || c.GetRepo().GetFullName() != "Codertocat/Hello-World" {
+				t.Errorf("status: %s %s %s, %d branches", c.GetState(), c.GetContext(), c.GetSHA(), len(c.Branches))
+			}
+		},
 		"installation_repositories.removed.json": func(t *testing.T, e any) {
 			c := e.(*github.InstallationRepositoriesEvent)
 			if c.GetAction() != "removed" || len(c.RepositoriesRemoved) != 1 || c.RepositoriesRemoved[0].GetFullName() != "octocat/Hello-World" {
