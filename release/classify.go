@@ -76,7 +76,7 @@ func classifySetter(setter, from, to string, m mapping) (ImageChange, string) {
 		if !ok1 || !ok2 {
 			return ImageChange{}, fmt.Sprintf("%q -> %q under setter %q: not image references", from, to, setter)
 		}
-		ch.Image = toRef.Name
+		ch.Image, ch.Replaced = toRef.Name, from
 		ch.Field, ch.From, ch.To = compareRefs(fromRef, toRef)
 		return ch, ""
 	case FieldTag:
@@ -120,7 +120,7 @@ func classifyField(key, from, to string, m mapping) (ImageChange, string) {
 		if !ok1 || !ok2 {
 			return ImageChange{}, fmt.Sprintf("image %q -> %q: not image references", from, to)
 		}
-		ch.Image = toRef.Name
+		ch.Image, ch.Replaced = toRef.Name, from
 		ch.Field, ch.From, ch.To = compareRefs(fromRef, toRef)
 		return ch, ""
 	case "newTag", "newName":

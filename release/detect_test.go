@@ -30,9 +30,9 @@ type detectCase struct {
 func TestDetect(t *testing.T) {
 	webTag := replace(deploymentV1, "web:1.4.1", "web:1.4.2")
 	bothTags := replace(webTag, "worker:2.0.0", "worker:2.1.0")
-	webChange := ImageChange{Image: "ghcr.io/acme/web", Field: FieldTag, From: "1.4.1", To: "1.4.2", File: "apps/web.yaml", Line: 12}
+	webChange := ImageChange{Image: "ghcr.io/acme/web", Field: FieldTag, From: "1.4.1", To: "1.4.2", File: "apps/web.yaml", Line: 12, Replaced: "ghcr.io/acme/web:1.4.1"}
 	v2Web := replace(deploymentV2, "web:1.4.1", "web:1.4.2")
-	v2WebChange := ImageChange{Image: "ghcr.io/acme/web", Field: FieldTag, From: "1.4.1", To: "1.4.2", File: "apps/web.yaml", Line: 9, Setter: "flux-system:web"}
+	v2WebChange := ImageChange{Image: "ghcr.io/acme/web", Field: FieldTag, From: "1.4.1", To: "1.4.2", File: "apps/web.yaml", Line: 9, Setter: "flux-system:web", Replaced: "ghcr.io/acme/web:1.4.1"}
 
 	cases := map[string]detectCase{
 		"kustomization example from a real fluxd release": {
@@ -63,7 +63,7 @@ func TestDetect(t *testing.T) {
 			edits:  []edit{{"apps/web.yaml", deploymentV1, bothTags}},
 			gen:    1,
 			want: []ImageChange{webChange,
-				{Image: "ghcr.io/acme/worker", Field: FieldTag, From: "2.0.0", To: "2.1.0", File: "apps/web.yaml", Line: 16}},
+				{Image: "ghcr.io/acme/worker", Field: FieldTag, From: "2.0.0", To: "2.1.0", File: "apps/web.yaml", Line: 16, Replaced: "ghcr.io/acme/worker:2.0.0"}},
 		},
 		"v1 release to workloads": {
 			commit: Commit{Message: "Release ghcr.io/acme/web:1.4.2 to default:deployment/web"},
@@ -86,7 +86,7 @@ func TestDetect(t *testing.T) {
 			commit: Commit{Message: "Auto-release docker.io/library/nginx:1.25.4"},
 			edits:  []edit{{"apps/api.yaml", helmReleaseV1, replace(helmReleaseV1, "nginx:1.25.3", "nginx:1.25.4")}},
 			gen:    1,
-			want:   []ImageChange{{Image: "docker.io/library/nginx", Field: FieldTag, From: "1.25.3", To: "1.25.4", File: "apps/api.yaml", Line: 18}},
+			want:   []ImageChange{{Image: "docker.io/library/nginx", Field: FieldTag, From: "1.25.3", To: "1.25.4", File: "apps/api.yaml", Line: 18, Replaced: "docker.io/library/nginx:1.25.3"}},
 		},
 		"v1 HelmRelease repository and tag together": {
 			commit: Commit{Message: "Release ghcr.io/acme/api-ng:4.0.0 to default:helmrelease/api"},
@@ -103,14 +103,14 @@ func TestDetect(t *testing.T) {
 			edits: []edit{{"apps/web.yaml", replace(deploymentV1, "web:1.4.1", "web@"+digestA),
 				replace(deploymentV1, "web:1.4.1", "web@"+digestB)}},
 			gen:  1,
-			want: []ImageChange{{Image: "ghcr.io/acme/web", Field: FieldDigest, From: digestA, To: digestB, File: "apps/web.yaml", Line: 12}},
+			want: []ImageChange{{Image: "ghcr.io/acme/web", Field: FieldDigest, From: digestA, To: digestB, File: "apps/web.yaml", Line: 12, Replaced: "ghcr.io/acme/web@" + digestA}},
 		},
 		"v1 name change is a whole-reference change": {
 			commit: Commit{Message: "Release ghcr.io/acme/web-ng:1.0.0 to default:deployment/web"},
 			edits:  []edit{{"apps/web.yaml", deploymentV1, replace(deploymentV1, "web:1.4.1", "web-ng:1.0.0")}},
 			gen:    1,
 			want: []ImageChange{{Image: "ghcr.io/acme/web-ng", Field: FieldImage, From: "ghcr.io/acme/web:1.4.1", To: "ghcr.io/acme/web-ng:1.0.0",
-				File: "apps/web.yaml", Line: 12}},
+				File: "apps/web.yaml", Line: 12, Replaced: "ghcr.io/acme/web:1.4.1"}},
 		},
 		"v1 kustomization digest": {
 			commit: Commit{Message: "Auto-release ghcr.io/acme/db@" + digestB},
@@ -137,7 +137,7 @@ func TestDetect(t *testing.T) {
 			gen:    2,
 			want: []ImageChange{v2WebChange,
 				{Image: "ghcr.io/acme/worker", Field: FieldImage, From: "ghcr.io/acme/worker:2.0.0", To: "ghcr.io/acme/worker@" + digestA,
-					File: "apps/web.yaml", Line: 11, Setter: "flux-system:worker"}},
+					File: "apps/web.yaml", Line: 11, Setter: "flux-system:worker", Replaced: "ghcr.io/acme/worker:2.0.0"}},
 		},
 		"v2 tag setter in a HelmRelease takes the image from the name setter": {
 			commit: Commit{Message: "ghcr.io/acme/web:1.4.2"},

@@ -98,7 +98,7 @@ func TestDetectWithOptionsFromConfig(t *testing.T) {
 	if r == nil {
 		t.Fatalf("not a release: %s", reason)
 	}
-	want := ImageChange{Image: "ghcr.io/acme/web", Field: FieldTag, From: "1.4.1", To: "1.5.0", File: "apps/web.yaml", Line: 12}
+	want := ImageChange{Image: "ghcr.io/acme/web", Field: FieldTag, From: "1.4.1", To: "1.5.0", File: "apps/web.yaml", Line: 12, Replaced: "ghcr.io/acme/web:1.4.1"}
 	if len(r.Changes) != 1 || r.Changes[0] != want || r.Generation != 1 {
 		t.Fatalf("Analyze() = %s", dump(r))
 	}

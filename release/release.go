@@ -63,6 +63,13 @@ type ImageChange struct {
 	// Setter is the Flux v2 image policy marker's value exactly as written,
 	// e.g. "flux-system:web" or "flux-system:web:tag"; "" without a marker.
 	Setter string
+	// Replaced is the whole reference the release replaced
+	// (name[:tag][@digest]) when the value holds a whole reference: an
+	// image: field, or a marker without a form. From may then be only its
+	// tag or digest; Restore writes Replaced back, so that a reference
+	// whose name changed since the release returns to what ran before it.
+	// "" where the value holds a tag, digest or name alone.
+	Replaced string
 }
 
 // Policy is the "namespace:name" of the Flux v2 image policy that set the

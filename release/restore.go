@@ -26,45 +26,98 @@ func (e *MissingReferenceError) Error() string {
 
 // Restore sets, in content (the current version of a file on the branch
 // head), every image reference described by changes (all of the same file)
-// back to its From value, changing nothing else: not one other byte, so
-// comments, quoting, indentation and line endings stay as they are.
+// back to its value before the release, changing nothing else: not one
+// other byte, so comments, quoting, indentation and line endings stay as
+// they are.
 //
 // The same reference is found on the head by its Flux v2 marker (same
 // setter and form), by its kustomization images: entry (matched by name) and
 // field, or by its image: field or Helm image map (matched by image name).
 // When several match, the one still holding the release's value and nearest
 // to the release's line is taken, each at most once.
+//
+// Where the value holds a whole reference, the whole reference the release
+// replaced is written back (ImageChange.Replaced), old name included; where
+// it holds a tag, digest or name alone, that value alone.
 func Restore(content []byte, changes []ImageChange) ([]byte, error) {
+	r, err := RestoreFile(content, changes)
+	if err != nil {
+		return nil, err
+	}
+	return r.Content, nil
+}
+
+// Restored is a file with its image references set back.
+type Restored struct {
+	Content []byte
+	// Renamed lists the whole references whose image name on the head is
+	// no longer the one the release set: the image moved (to another
+	// registry, say) since. Restore writes back the reference that ran
+	// before the release, old name included, which a reviewer should see.
+	Renamed []Renamed
+}
+
+// Renamed is a whole reference whose image name changed since the release.
+type Renamed struct {
+	File string
+	Line int    // 1-based, in the head's version of the file
+	Now  string // the reference on the head
+	// Restored is the reference written back, the one the release replaced.
+	Restored string
+}
+
+// RestoreFile is Restore, and also says which references' image names
+// changed since the release.
+func RestoreFile(content []byte, changes []ImageChange) (Restored, error) {
 	if len(changes) == 0 {
-		return content, nil
+		return Restored{Content: content}, nil
 	}
 	file := changes[0].File
 	for _, ch := range changes[1:] {
 		if ch.File != file {
-			return nil, fmt.Errorf("restore image references: changes of two files, %s and %s", file, ch.File)
+			return Restored{}, fmt.Errorf("restore image references: changes of two files, %s and %s", file, ch.File)
 		}
 	}
 	lines := splitLines(string(content))
 	refs, err := findReferences(content, lines, changes)
 	if err != nil {
-		return nil, fmt.Errorf("restore image references in %s: %w", file, err)
+		return Restored{}, fmt.Errorf("restore image references in %s: %w", file, err)
 	}
+	var out Restored
 	used := make(map[int]bool)
 	for _, ch := range changes {
 		target, ok := pickReference(refs, ch, used)
 		if !ok {
-			return nil, &MissingReferenceError{File: file, Image: ch.Image, Wanted: describeReference(ch)}
+			return Restored{}, &MissingReferenceError{File: file, Image: ch.Image, Wanted: describeReference(ch)}
 		}
 		used[target.line] = true
 		text, eol := cutEOL(lines[target.line])
 		l := parseYAMLLine(text)
 		value, err := restoredValue(l.Value, target, ch)
 		if err != nil {
-			return nil, fmt.Errorf("restore %s in %s line %d: %w", describeReference(ch), file, target.line+1, err)
+			return Restored{}, fmt.Errorf("restore %s in %s line %d: %w", describeReference(ch), file, target.line+1, err)
+		}
+		if renamedSince(l.Value, target, ch) {
+			out.Renamed = append(out.Renamed, Renamed{File: file, Line: target.line + 1, Now: l.Value, Restored: value})
 		}
 		lines[target.line] = l.withValue(value) + eol
 	}
-	return []byte(strings.Join(lines, "")), nil
+	out.Content = []byte(strings.Join(lines, ""))
+	return out, nil
+}
+
+// renamedSince reports whether the whole reference current names another
+// image than the one the release set.
+func renamedSince(current string, r imageField, ch ImageChange) bool {
+	if r.form != formWhole || ch.Replaced == "" {
+		return false
+	}
+	now, ok1 := parseImageRef(current)
+	set, ok2 := parseImageRef(ch.To)
+	if ch.Field != FieldImage {
+		set, ok2 = imageRef{Name: ch.Image}, ch.Image != ""
+	}
+	return ok1 && ok2 && now.Name != set.Name
 }
 
 // A reference's form says how its value is written.
@@ -297,6 +350,9 @@ func restoredValue(current string, r imageField, ch ImageChange) (string, error)
 			return "", fmt.Errorf("the reference holds the %s, the release changed the %s", r.form, ch.Field)
 		}
 		return ch.From, nil
+	}
+	if ch.Replaced != "" {
+		return ch.Replaced, nil
 	}
 	if ch.Field == FieldImage {
 		return ch.From, nil

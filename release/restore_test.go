@@ -2,6 +2,7 @@ package release
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -222,6 +223,71 @@ func TestRestoreUndoesDetectedReleases(t *testing.T) {
 			}
 			if string(got) != e.old {
 				t.Fatalf("Restore() =\n%q\nwant the file before the release\n%q", got, e.old)
+			}
+		})
+	}
+}
+
+// TestRestoreOfAMovedImage restores releases whose image moved to another
+// registry since: a whole reference goes back to what ran before the
+// release, old name included, and says so; a tag alone goes back alone.
+func TestRestoreOfAMovedImage(t *testing.T) {
+	const (
+		oldName = "gcr.io/track-compliance/frontend"
+		newName = "northamerica-northeast1-docker.pkg.dev/track-compliance/tracker/frontend"
+		marker  = ` # {"$imagepolicy": "flux-system:frontend"}`
+	)
+	deployment := func(ref string) string {
+		return "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: frontend\n        image: " + ref + marker + "\n"
+	}
+	values := func(repo, tag string) string {
+		return "image:\n  repository: " + repo + ` # {"$imagepolicy": "flux-system:frontend:name"}` + "\n  tag: " + tag + ` # {"$imagepolicy": "flux-system:frontend:tag"}` + "\n"
+	}
+	cases := map[string]struct {
+		release     edit   // the release, as detection saw it
+		head        string // the file on the head
+		want        string
+		wantRenamed []Renamed
+	}{
+		"whole-reference marker, moved since": {
+			release:     edit{"frontend.yaml", deployment(oldName + ":master-1111111"), deployment(oldName + ":master-2222222")},
+			head:        deployment(newName + ":master-3333333"),
+			want:        deployment(oldName + ":master-1111111"),
+			wantRenamed: []Renamed{{File: "frontend.yaml", Line: 8, Now: newName + ":master-3333333", Restored: oldName + ":master-1111111"}},
+		},
+		"whole-reference marker, same name since": {
+			release: edit{"frontend.yaml", deployment(oldName + ":master-1111111"), deployment(oldName + ":master-2222222")},
+			head:    deployment(oldName + ":master-3333333"),
+			want:    deployment(oldName + ":master-1111111"),
+		},
+		"whole-reference marker, the digest the release replaced comes back with its tag": {
+			release: edit{"frontend.yaml", deployment(oldName + ":master-1111111@" + digestA), deployment(oldName + ":master-2222222@" + digestA)},
+			head:    deployment(newName + ":master-2222222@" + digestB),
+			want:    deployment(oldName + ":master-1111111@" + digestA),
+			wantRenamed: []Renamed{{File: "frontend.yaml", Line: 8, Now: newName + ":master-2222222@" + digestB,
+				Restored: oldName + ":master-1111111@" + digestA}},
+		},
+		"tag marker, the name moved since: the tag alone goes back": {
+			release: edit{"values.yaml", values(oldName, "master-1111111"), values(oldName, "master-2222222")},
+			head:    values(newName, "master-3333333"),
+			want:    values(newName, "master-1111111"),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := Detect(Commit{SHA: "c", Message: "Update frontend", ParentCount: 1, Files: modified(t, tc.release)}, Options{})
+			if r == nil {
+				t.Fatal("not detected as a release")
+			}
+			got, err := RestoreFile([]byte(tc.head), r.Changes)
+			if err != nil {
+				t.Fatalf("RestoreFile(): %v", err)
+			}
+			if string(got.Content) != tc.want {
+				t.Errorf("RestoreFile() =\n%s\nwant\n%s", got.Content, tc.want)
+			}
+			if !slices.Equal(got.Renamed, tc.wantRenamed) {
+				t.Errorf("Renamed = %+v, want %+v", got.Renamed, tc.wantRenamed)
 			}
 		})
 	}

@@ -148,6 +148,22 @@ func OutcomeText(out *rollback.Outcome, requester string) string {
 		}
 		b.WriteString("\nFlux releases the newer image again unless its automation for that image is paused.\n")
 	}
+	b.WriteString(renamedText(out.Renamed))
+	return b.String()
+}
+
+// renamedText warns that a restore writes back an image name the head no
+// longer uses: the reference that ran before the release, not the new name
+// with the old tag, which may never have been pushed there.
+func renamedText(renamed []release.Renamed) string {
+	if len(renamed) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n**The image's name changed since the release.** The restore puts back the whole reference that ran before it, old name included:\n\n")
+	for _, r := range renamed {
+		fmt.Fprintf(&b, "- %s line %d: %s, now %s\n", markdown.Escape(r.File), r.Line, markdown.Code(r.Restored), markdown.Code(r.Now))
+	}
 	return b.String()
 }
 

@@ -142,3 +142,27 @@ func TestOutcomeTextWarnsAboutFluxOnlyForImages(t *testing.T) {
 		}
 	}
 }
+
+func TestDoneTellsOfAnImageThatMovedSinceTheRelease(t *testing.T) {
+	out := &rollback.Outcome{
+		Commit:      &rollback.Commit{},
+		Branch:      "rollback-d4cc490-restore",
+		PullRequest: &rollback.PullRequest{Number: 7, URL: "https://github.com/acme/deploy/pull/7"},
+		Targets: []release.ImageChange{{Image: "gcr.io/track-compliance/frontend", Field: release.FieldTag,
+			From: "master-1111111", To: "master-2222222", File: "app/frontend.yaml", Line: 10, Setter: "flux-system:frontend"}},
+	}
+	out.Commit.SHA = sha
+	if got := Done(out, "alice").Summary; strings.Contains(got, "name changed") {
+		t.Errorf("summary of a restore without a name change mentions one:\n%s", got)
+	}
+	out.Renamed = []release.Renamed{{File: "app/frontend.yaml", Line: 10,
+		Now:      "northamerica-northeast1-docker.pkg.dev/track-compliance/tracker/frontend:master-3333333",
+		Restored: "gcr.io/track-compliance/frontend:master-1111111"}}
+	got := Done(out, "alice").Summary
+	for _, want := range []string{"The image's name changed since the release.", "app/frontend.yaml line 10",
+		"`gcr.io/track-compliance/frontend:master-1111111`", "`northamerica-northeast1-docker.pkg.dev/track-compliance/tracker/frontend:master-3333333`"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary does not say %q:\n%s", want, got)
+		}
+	}
+}

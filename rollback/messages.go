@@ -228,6 +228,13 @@ func restorePullRequest(p restorePlan, req Request) NewPullRequest {
 		}
 		b.WriteString("\n")
 	}
+	if len(p.renamed) > 0 {
+		b.WriteString("**The image's name changed since the release.** These references are set back to the whole reference that ran before it, old name included, not to the new name with the old tag (an image that may never have been pushed there):\n\n")
+		for _, r := range p.renamed {
+			fmt.Fprintf(&b, "- %s line %d: %s, was %s\n", markdown.Escape(r.File), r.Line, markdown.Code(r.Restored), markdown.Code(r.Now))
+		}
+		b.WriteString("\n")
+	}
 	fmt.Fprintf(&b, "Only these image references change; nothing else in the tree does. Requested by @%s; the branch `%s` holds it.\n\n",
 		req.Requester, p.branch)
 	writeFluxWarning(&b, &release.Release{Generation: generationOf(p.changes)})

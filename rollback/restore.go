@@ -95,6 +95,8 @@ func (s *Service) RestoreTo(ctx context.Context, req Request, image, tag string)
 	}
 	targets := make([]release.ImageChange, 0, len(newest))
 	for _, target := range newest {
+		// The tag asked for goes with the image's name as it is now.
+		target.Replaced = ""
 		switch target.Field {
 		case release.FieldTag:
 			target.From = tag
@@ -119,6 +121,7 @@ type restorePlan struct {
 	commit  *Commit               // the release being undone, or the newest release of the image
 	changes []release.ImageChange // references to set to their From values
 	later   *Superseded           // later releases undone too, or nil
+	renamed []release.Renamed     // references whose image name changed since the release
 	branch  string                // the rollback branch
 	marker  string                // the line that identifies this restore's commits
 }
@@ -149,7 +152,7 @@ func (s *Service) restore(ctx context.Context, req Request, rel *release.Release
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", file, err)
 		}
-		restored, err := release.Restore(content, byFile[file])
+		restored, err := release.RestoreFile(content, byFile[file])
 		var missing *release.MissingReferenceError
 		if errors.As(err, &missing) {
 			return nil, &Refusal{Reason: ReasonMissingImage, Commit: plan.commit.SHA, Detail: missing.Error()}
@@ -157,8 +160,9 @@ func (s *Service) restore(ctx context.Context, req Request, rel *release.Release
 		if err != nil {
 			return nil, fmt.Errorf("restore images in %s: %w", file, err)
 		}
-		if !bytes.Equal(restored, content) {
-			changes = append(changes, revert.Change{Path: file, Mode: entry.Mode, Content: restored})
+		if !bytes.Equal(restored.Content, content) {
+			changes = append(changes, revert.Change{Path: file, Mode: entry.Mode, Content: restored.Content})
+			plan.renamed = append(plan.renamed, restored.Renamed...)
 		}
 	}
 	if len(changes) == 0 {
@@ -178,6 +182,7 @@ func (s *Service) restore(ctx context.Context, req Request, rel *release.Release
 func (p restorePlan) targets(out *Outcome) *Outcome {
 	if out != nil {
 		out.Targets = p.changes
+		out.Renamed = p.renamed
 	}
 	return out
 }

@@ -34,7 +34,11 @@ type Outcome struct {
 	Release *release.Release // nil when the commit is not a Flux release
 	// Targets are the image references the pull request sets, each to its
 	// From value; none when the rolled-back commit changed no image.
-	Targets     []release.ImageChange
+	Targets []release.ImageChange
+	// Renamed are the references of a restore whose image name changed
+	// since the release: the restore writes back the whole reference that
+	// ran before it, old name included.
+	Renamed     []release.Renamed
 	Branch      string
 	PullRequest *PullRequest
 	// Existing is true when the pull request was opened by an earlier
