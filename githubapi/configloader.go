@@ -40,6 +40,9 @@ func NewConfigLoader(path string, defaults repoconfig.Config) *ConfigLoader {
 	}
 }
 
+// Defaults returns the server's defaults, under every repository's file.
+func (l *ConfigLoader) Defaults() repoconfig.Config { return l.defaults.Clone() }
+
 // Load reads the configuration of owner/repo at ref (the default branch when
 // empty) through client; GitHub's answers are cached by the client, not here.
 // The error returned is Fetched.LoadError, so a caller may return it directly

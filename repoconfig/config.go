@@ -12,6 +12,8 @@ package repoconfig
 
 import (
 	"slices"
+
+	"github.com/bmatcuk/doublestar/v4"
 )
 
 // DefaultPath is where a repository keeps its configuration file. In the
@@ -46,6 +48,46 @@ type Config struct {
 	// image automation for the images it sets back. A nil value means on
 	// (see HoldsAutomation).
 	Hold *bool `yaml:"hold,omitempty"`
+	// StatusContexts are globs (doublestar syntax) of the commit status
+	// contexts that say whether Flux applied a commit; a failure from one of
+	// them is blamed on the releases since that context last reported
+	// success. Empty turns the warnings off.
+	StatusContexts []string `yaml:"status_contexts"`
+	// OnFailure is what such a failure does besides the warning on the
+	// release's check run: OnFailureWarn (also when empty) or
+	// OnFailureOpenPullRequest.
+	OnFailure string `yaml:"on_failure,omitempty"`
+}
+
+// OpensPullRequestOnFailure reports whether a failure status opens the
+// blamed releases' rollback pull requests by itself.
+func (c Config) OpensPullRequestOnFailure() bool {
+	return c.OnFailure == OnFailureOpenPullRequest
+}
+
+// Values of on_failure.
+const (
+	// OnFailureWarn only warns on the blamed releases' check runs.
+	OnFailureWarn = "warn"
+	// OnFailureOpenPullRequest also opens each blamed release's rollback
+	// pull request, as a click would; it never merges it.
+	OnFailureOpenPullRequest = "open_pull_request"
+)
+
+// FluxStatusContexts matches the contexts Flux's notification-controller
+// gives the commit statuses of a Kustomization: kustomization/<name>/<the
+// first part of the Provider's UID> (kustomization/<name> in older versions).
+const FluxStatusContexts = "kustomization/**"
+
+// AcceptsStatusContext reports whether a commit status of this context
+// reports on Flux applying the repository.
+func (c Config) AcceptsStatusContext(context string) bool {
+	for _, g := range c.StatusContexts {
+		if ok, err := doublestar.Match(g, context); err == nil && ok {
+			return true
+		}
+	}
+	return false
 }
 
 // Detection adds ways to recognise release commits.
@@ -78,15 +120,18 @@ type PullRequest struct {
 // DefaultConfig returns the built-in defaults: enabled on the default branch
 // only, rollbacks by users with the write role or higher, Flux release commits
 // only, branches named rollback-<7 hex>, ready-for-review pull requests without
-// labels or reviewers, holding Flux's image automation.
+// labels or reviewers, holding Flux's image automation, and warnings on the
+// releases Flux's Kustomization statuses report failing.
 func DefaultConfig() Config {
 	enabled, hold := true, true
 	return Config{
-		Version:      CurrentVersion,
-		Enabled:      &enabled,
-		Hold:         &hold,
-		MinimumRole:  RoleWrite,
-		BranchPrefix: "rollback-",
+		Version:        CurrentVersion,
+		Enabled:        &enabled,
+		Hold:           &hold,
+		MinimumRole:    RoleWrite,
+		BranchPrefix:   "rollback-",
+		StatusContexts: []string{FluxStatusContexts},
+		OnFailure:      OnFailureWarn,
 	}
 }
 
@@ -115,6 +160,7 @@ func (c Config) Clone() Config {
 		out.Hold = &hold
 	}
 	out.Branches = slices.Clone(c.Branches)
+	out.StatusContexts = slices.Clone(c.StatusContexts)
 	out.Detection.Authors = slices.Clone(c.Detection.Authors)
 	out.Detection.MessagePatterns = slices.Clone(c.Detection.MessagePatterns)
 	out.Detection.IgnorePaths = slices.Clone(c.Detection.IgnorePaths)

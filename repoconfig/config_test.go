@@ -2,6 +2,7 @@ package repoconfig
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -23,6 +24,8 @@ func TestDefaultConfig(t *testing.T) {
 		"draft":            {cfg.PullRequest.Draft, false},
 		"reviewers":        {len(cfg.PullRequest.Reviewers) + len(cfg.PullRequest.TeamReviewers), 0},
 		"detection":        {reflect.DeepEqual(cfg.Detection, Detection{}), true},
+		"status_contexts":  {strings.Join(cfg.StatusContexts, " "), "kustomization/**"},
+		"on_failure":       {cfg.OpensPullRequestOnFailure(), false},
 	}
 	for name, c := range checks {
 		if c.got != c.want {
@@ -70,5 +73,39 @@ func TestCloneSharesNothing(t *testing.T) {
 
 	if !reflect.DeepEqual(orig, want) {
 		t.Errorf("changing a clone changed the original:\n got %+v\nwant %+v", orig, want)
+	}
+}
+
+// TestAcceptsStatusContext matches the contexts Flux's notification-controller
+// writes (kind/name/first part of the Provider's UID, lower-cased; older
+// versions wrote kind/name) and leaves out those of CI systems.
+func TestAcceptsStatusContext(t *testing.T) {
+	defaults := DefaultConfig()
+	custom := DefaultConfig()
+	custom.StatusContexts = []string{"kustomization/apps/*", "*/prod-*"}
+	off := DefaultConfig()
+	off.StatusContexts = []string{}
+	tests := map[string]struct {
+		cfg     Config
+		context string
+		want    bool
+	}{
+		"flux default":               {defaults, "kustomization/apps/1a2b3c4d", true},
+		"flux before the uid":        {defaults, "kustomization/apps", true},
+		"flux helm release":          {defaults, "helmrelease/podinfo/1a2b3c4d", false},
+		"ci":                         {defaults, "ci/circleci: build", false},
+		"github actions":             {defaults, "build (ubuntu-latest)", false},
+		"prefix only":                {defaults, "kustomizations/apps/1a2b3c4d", false},
+		"custom named kustomization": {custom, "kustomization/apps/1a2b3c4d", true},
+		"custom other kustomization": {custom, "kustomization/infra/1a2b3c4d", false},
+		"custom cluster suffix":      {custom, "kustomization/prod-01", true},
+		"off":                        {off, "kustomization/apps/1a2b3c4d", false},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := tt.cfg.AcceptsStatusContext(tt.context); got != tt.want {
+				t.Errorf("AcceptsStatusContext(%q) = %v, want %v", tt.context, got, tt.want)
+			}
+		})
 	}
 }

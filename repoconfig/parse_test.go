@@ -62,6 +62,8 @@ pull_request:
   reviewers: [octocat]
   team_reviewers: [sre]
 hold: false
+status_contexts: ["kustomization/apps/*", "flux/**"]
+on_failure: open_pull_request
 `,
 			want: func(c *Config) { *c = fullConfig() },
 		},
@@ -110,7 +112,7 @@ func TestParseProblems(t *testing.T) {
 		},
 		"unknown top-level key names key and line": {
 			file: "version: 1\nminimum_role: write\nauto_merge: true\n",
-			want: []string{"line 3: auto_merge: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request, hold"},
+			want: []string{"line 3: auto_merge: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request, hold, status_contexts, on_failure"},
 		},
 		"unknown nested key names its path": {
 			file: "version: 1\npull_request:\n  draft: true\n  lables: [rollback]\n",
@@ -120,7 +122,7 @@ func TestParseProblems(t *testing.T) {
 			file: "remote: acme/config\n",
 			want: []string{
 				"version: missing: add `version: 1` at the top of the file",
-				"line 1: remote: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request, hold",
+				"line 1: remote: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request, hold, status_contexts, on_failure",
 			},
 		},
 		"invalid pattern has its line": {

@@ -31,6 +31,9 @@ var roleRank = map[string]int{
 // branch and opens a pull request, which the roles below write cannot do.
 var minimumRoles = []string{RoleWrite, RoleMaintain, RoleAdmin}
 
+// onFailureValues are the values on_failure may take.
+var onFailureValues = []string{OnFailureWarn, OnFailureOpenPullRequest}
+
 // RoleAllows reports whether a user whose role_name is role meets minimum.
 // Both are GitHub's built-in role names (read < triage < write < maintain <
 // admin). Any other role is refused, on either side: a custom repository role
@@ -152,6 +155,19 @@ func (c Config) problems() Problems {
 		// git check-ref-format is the authority on what a branch may be called;
 		// the sample SHA stands in for the part the prefix is followed by.
 		add("branch_prefix", "%q cannot start a git branch name (no spaces, ~ ^ : ? * [ \\ or .., no leading - or ., no // or .lock)", c.BranchPrefix)
+	}
+
+	for i, g := range c.StatusContexts {
+		key := fmt.Sprintf("status_contexts[%d]", i)
+		switch {
+		case strings.TrimSpace(g) == "":
+			add(key, "empty glob")
+		case !doublestar.ValidatePattern(g):
+			add(key, "%q is not a valid glob", g)
+		}
+	}
+	if c.OnFailure != "" && !slices.Contains(onFailureValues, c.OnFailure) {
+		add("on_failure", "%q is not one of %s", c.OnFailure, strings.Join(onFailureValues, ", "))
 	}
 
 	for i, l := range c.PullRequest.Labels {

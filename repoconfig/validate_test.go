@@ -45,6 +45,11 @@ func TestValidate(t *testing.T) {
 		"label empty":          {func(c *Config) { c.PullRequest.Labels = []string{"rollback", ""} }, "pull_request.labels[1]", "empty label"},
 		"reviewer empty":       {func(c *Config) { c.PullRequest.Reviewers = []string{""} }, "pull_request.reviewers[0]", "empty login"},
 		"team reviewer empty":  {func(c *Config) { c.PullRequest.TeamReviewers = []string{"\t"} }, "pull_request.team_reviewers[0]", "empty team slug"},
+		"contexts off":         {func(c *Config) { c.StatusContexts = []string{} }, "", ""},
+		"context glob broken":  {func(c *Config) { c.StatusContexts = []string{"kustomization/[a"} }, "status_contexts[0]", "not a valid glob"},
+		"context glob empty":   {func(c *Config) { c.StatusContexts = []string{"flux/*", " "} }, "status_contexts[1]", "empty glob"},
+		"on failure unknown":   {func(c *Config) { c.OnFailure = "rollback" }, "on_failure", `"rollback" is not one of warn, open_pull_request`},
+		"on failure empty":     {func(c *Config) { c.OnFailure = "" }, "", ""},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -142,6 +147,8 @@ func fullConfig() Config {
 			Reviewers:     []string{"octocat"},
 			TeamReviewers: []string{"sre"},
 		},
-		Hold: &disabled,
+		Hold:           &disabled,
+		StatusContexts: []string{"kustomization/apps/*", "flux/**"},
+		OnFailure:      OnFailureOpenPullRequest,
 	}
 }
