@@ -109,13 +109,13 @@ func TestStartupRefusals(t *testing.T) {
 		config string
 		want   string
 	}{
-		"missing webhook secret": {configYAML(key, 8080, "secret"), "webhook_secret is missing"},
-		"missing app id":         {configYAML(key, 8080, "id"), "integration_id is missing"},
-		"missing private key":    {configYAML("", 8080), "private_key is missing"},
+		"missing webhook secret": {configYAML(key, 8080, "secret"), "github.app.webhook_secret: missing"},
+		"missing app id":         {configYAML(key, 8080, "id"), "github.app.integration_id: missing"},
+		"missing private key":    {configYAML("", 8080), "github.app.private_key: missing"},
 		"unparsable private key": {configYAML(strings.Replace(key, keyLine, strings.Repeat("A", len(keyLine)), 1), 8080), "not a PEM-encoded RSA private key"},
 		"bad URL":                {strings.Replace(configYAML(key, 8080), "http://127.0.0.1:1/", "not a url", 1), "github.v3_api_url"},
-		"bad port":               {configYAML(key, 99999), "server.port 99999"},
-		"unknown key":            {configYAML(key, 8080) + "rollback:\n  max_events: 3\n", "max_events"},
+		"bad port":               {configYAML(key, 99999), "server.port: 99999 is not a TCP port"},
+		"unknown key":            {configYAML(key, 8080) + "rollback:\n  max_events: 3\n", "rollback.max_events: unknown key; did you mean rollback.max_concurrent_events?"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			clearEnv(t)
@@ -248,9 +248,10 @@ func TestEveryCommandAnswersHelp(t *testing.T) {
 
 // commandFlags lists every subcommand with its flags.
 var commandFlags = map[string][]string{
-	"serve":   {"config"},
-	"demo":    {"keep"},
-	"version": nil,
+	"serve":        {"config"},
+	"check-config": {"config", "repo-file"},
+	"demo":         {"keep"},
+	"version":      nil,
 }
 
 // TestDemoCommand runs `flux-rollback demo` as the README tells a newcomer

@@ -1,10 +1,8 @@
 package server
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
@@ -15,7 +13,6 @@ import (
 	"github.com/golang-jwt/jwt/v4"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/fluxrollback/flux-rollback/repoconfig"
 )
@@ -109,47 +106,49 @@ func DefaultConfig() *Config {
 }
 
 // LoadConfig builds the configuration: defaults, then the YAML file at path
-// (skipped when path is empty), then the environment, then validation. Errors
-// are one line and never contain a secret value.
+// (skipped when path is empty), then the environment, then validation. Every
+// problem of the three steps is reported at once, as ConfigProblems: key path,
+// line and the form expected, on one line; secret values are never quoted.
 func LoadConfig(path string) (*Config, error) {
 	c := DefaultConfig()
+	var problems ConfigProblems
+	var lines map[string]int
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("read config file: %w", err)
 		}
-		if err := decodeStrict(data, c); err != nil {
-			return nil, fmt.Errorf("config file %s: %w", path, err)
+		var decodeErr error
+		lines, decodeErr = decodeLocated(data, c, path)
+		problems = append(problems, asProblems(decodeErr)...)
+	}
+	problems = append(problems, c.applyEnv()...)
+	for _, p := range c.validate() {
+		// Point at where the wrong value was set: the variable that
+		// overrode the file, or the file's line.
+		if env := envOfKey(p.Key); env != "" {
+			p.Source = env
+		} else if line, ok := lines[p.Key]; ok {
+			p.Source, p.Line = path, line
 		}
+		problems = append(problems, p)
 	}
-	if err := c.applyEnv(); err != nil {
-		return nil, fmt.Errorf("environment: %w", err)
-	}
-	if err := c.validate(); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+	if len(problems) > 0 {
+		return nil, problems
 	}
 	return c, nil
 }
 
-// decodeStrict decodes YAML onto c, keeping the values c already has for keys
-// the document leaves out, and refusing keys that c has no field for.
-func decodeStrict(data []byte, c any) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return flattenYAMLError(err)
+// asProblems returns the problems of err, which is nil or ConfigProblems.
+func asProblems(err error) ConfigProblems {
+	var ps ConfigProblems
+	if errors.As(err, &ps) {
+		return ps
+	}
+	if err != nil {
+		return ConfigProblems{{Message: err.Error()}}
 	}
 	return nil
-}
-
-// flattenYAMLError puts yaml.v3's multi-line type errors ("line 3: field foo
-// not found in type ...") on one line.
-func flattenYAMLError(err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		return errors.New(strings.Join(te.Errors, "; "))
-	}
-	return errors.New(strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "\n", " "))
 }
 
 // Environment variables of flux-rollback's own keys. go-githubapp's keys are
@@ -171,44 +170,74 @@ const (
 	envIntegrationID = "GITHUB_APP_INTEGRATION_ID"
 )
 
-// applyEnv overrides the configuration with the environment.
-func (c *Config) applyEnv() error {
+// envOfKey is the environment variable that is set and overrides key, or "".
+func envOfKey(key string) string {
+	for env, k := range envKeys {
+		if k == key {
+			if _, ok := os.LookupEnv(env); ok {
+				return env
+			}
+		}
+	}
+	return ""
+}
+
+// envKeys maps the environment variables to the keys they override.
+var envKeys = map[string]string{
+	EnvAddress:                  "server.address",
+	EnvPort:                     "server.port",
+	EnvShutdownTimeout:          "server.shutdown_timeout",
+	EnvLogLevel:                 "server.log_level",
+	EnvPrivateKeyFile:           "github.private_key_file",
+	EnvRepoConfigFile:           "rollback.config_file",
+	EnvMaxConcurrentEvents:      "rollback.max_concurrent_events",
+	EnvEventTimeout:             "rollback.event_timeout",
+	EnvClientTimeout:            "rollback.client_timeout",
+	EnvCacheSizeMB:              "rollback.cache_size_mb",
+	"GITHUB_WEB_URL":            "github.web_url",
+	"GITHUB_V3_API_URL":         "github.v3_api_url",
+	"GITHUB_V4_API_URL":         "github.v4_api_url",
+	envIntegrationID:            "github.app.integration_id",
+	"GITHUB_APP_WEBHOOK_SECRET": "github.app.webhook_secret",
+	"GITHUB_APP_PRIVATE_KEY":    "github.app.private_key",
+}
+
+// applyEnv overrides the configuration with the environment and returns
+// the variables whose values are malformed.
+func (c *Config) applyEnv() ConfigProblems {
+	var problems ConfigProblems
+	note := func(key string, err error) {
+		if err != nil {
+			problems = append(problems, ConfigProblem{Key: key, Message: err.Error()})
+		}
+	}
 	// go-githubapp silently ignores an integration id that is not a number;
 	// refuse it instead so that a typo is not mistaken for a missing id.
 	if v, ok := os.LookupEnv(envIntegrationID); ok {
-		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
-			return fmt.Errorf("%s is not an integer", envIntegrationID)
+		if _, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err != nil {
+			note(envIntegrationID, fmt.Errorf("%q is not a whole number", v))
 		}
 	}
 	c.GitHub.SetValuesFromEnv("")
 
-	var errs []string
-	note := func(err error) {
-		if err != nil {
-			errs = append(errs, err.Error())
-		}
-	}
 	envString(EnvAddress, &c.Server.Address)
-	note(envInt(EnvPort, &c.Server.Port))
-	note(envDuration(EnvShutdownTimeout, &c.Server.ShutdownTimeout))
+	note(EnvPort, envInt(EnvPort, &c.Server.Port))
+	note(EnvShutdownTimeout, envDuration(EnvShutdownTimeout, &c.Server.ShutdownTimeout))
 	envString(EnvLogLevel, &c.Server.LogLevel)
 	envString(EnvPrivateKeyFile, &c.GitHub.PrivateKeyFile)
 	envString(EnvRepoConfigFile, &c.Rollback.ConfigFile)
 	if v, ok := os.LookupEnv(EnvDefaults); ok {
 		// A YAML (or JSON) document decoded over the file's defaults: the
 		// keys it names replace those of the file, the others stay.
-		if err := decodeStrict([]byte(v), &c.Rollback.Defaults); err != nil {
-			note(fmt.Errorf("%s: %w", EnvDefaults, err))
+		for _, p := range asProblems(decodeStrict([]byte(v), &c.Rollback.Defaults, EnvDefaults)) {
+			problems = append(problems, p)
 		}
 	}
-	note(envInt(EnvMaxConcurrentEvents, &c.Rollback.MaxConcurrentEvents))
-	note(envDuration(EnvEventTimeout, &c.Rollback.EventTimeout))
-	note(envDuration(EnvClientTimeout, &c.Rollback.ClientTimeout))
-	note(envInt(EnvCacheSizeMB, &c.Rollback.CacheSizeMB))
-	if len(errs) > 0 {
-		return errors.New(strings.Join(errs, "; "))
-	}
-	return nil
+	note(EnvMaxConcurrentEvents, envInt(EnvMaxConcurrentEvents, &c.Rollback.MaxConcurrentEvents))
+	note(EnvEventTimeout, envDuration(EnvEventTimeout, &c.Rollback.EventTimeout))
+	note(EnvClientTimeout, envDuration(EnvClientTimeout, &c.Rollback.ClientTimeout))
+	note(EnvCacheSizeMB, envInt(EnvCacheSizeMB, &c.Rollback.CacheSizeMB))
+	return problems
 }
 
 func envString(key string, dst *string) {
@@ -224,7 +253,7 @@ func envInt(key string, dst *int) error {
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(v))
 	if err != nil {
-		return fmt.Errorf("%s is not an integer", key)
+		return fmt.Errorf("%q is not a whole number", v)
 	}
 	*dst = n
 	return nil
@@ -237,28 +266,31 @@ func envDuration(key string, dst *time.Duration) error {
 	}
 	d, err := time.ParseDuration(strings.TrimSpace(v))
 	if err != nil {
-		return fmt.Errorf("%s is not a duration such as 30s", key)
+		if _, numErr := strconv.ParseFloat(strings.TrimSpace(v), 64); numErr == nil {
+			return fmt.Errorf("%s is not a duration; write %ss", strings.TrimSpace(v), strings.TrimSpace(v))
+		}
+		return fmt.Errorf("%q is not a duration; write it like 30s, 2m or 1h30m", v)
 	}
 	*dst = d
 	return nil
 }
 
 // validate checks the configuration and reads the private key file. Every
-// problem is reported, on one line; secret values are never quoted.
-func (c *Config) validate() error {
-	var errs []string
-	problem := func(format string, args ...any) {
-		errs = append(errs, fmt.Sprintf(format, args...))
+// problem is reported; secret values are never quoted.
+func (c *Config) validate() ConfigProblems {
+	var problems ConfigProblems
+	problem := func(key, format string, args ...any) {
+		problems = append(problems, ConfigProblem{Key: key, Message: fmt.Sprintf(format, args...)})
 	}
 
 	if c.Server.Port < 1 || c.Server.Port > 65535 {
-		problem("server.port %d is not a TCP port (1-65535)", c.Server.Port)
+		problem("server.port", "%d is not a TCP port; write 1-65535", c.Server.Port)
 	}
 	if c.Server.ShutdownTimeout <= 0 {
-		problem("server.shutdown_timeout must be positive")
+		problem("server.shutdown_timeout", "must be positive, like 30s")
 	}
 	if _, err := zerolog.ParseLevel(c.Server.LogLevel); err != nil || c.Server.LogLevel == "" {
-		problem("server.log_level %q is not one of trace, debug, info, warn, error", c.Server.LogLevel)
+		problem("server.log_level", "%q is not a level; write trace, debug, info, warn or error", c.Server.LogLevel)
 	}
 
 	for _, u := range []struct{ key, value string }{
@@ -267,69 +299,72 @@ func (c *Config) validate() error {
 		{"github.v4_api_url", c.GitHub.V4APIURL},
 	} {
 		if err := checkURL(u.value); err != nil {
-			problem("%s %v", u.key, err)
+			problem(u.key, "%v", err)
 		}
 	}
 
 	if c.GitHub.App.IntegrationID <= 0 {
-		problem("github.app.integration_id is missing (or set GITHUB_APP_INTEGRATION_ID)")
+		problem("github.app.integration_id", "missing; write the App ID (or set GITHUB_APP_INTEGRATION_ID)")
 	}
 	if c.GitHub.App.WebhookSecret == "" {
-		problem("github.app.webhook_secret is missing (or set GITHUB_APP_WEBHOOK_SECRET)")
+		problem("github.app.webhook_secret", "missing; write the App's webhook secret (or set GITHUB_APP_WEBHOOK_SECRET)")
 	}
-	if err := c.loadPrivateKey(); err != nil {
-		problem("%v", err)
+	if key, err := c.loadPrivateKey(); err != nil {
+		problem(key, "%v", err)
 	}
 
 	if c.Rollback.ConfigFile == "" {
-		problem("rollback.config_file must not be empty")
+		problem("rollback.config_file", "must not be empty; the default is %s", repoconfig.DefaultPath)
 	}
 	if err := c.Rollback.Defaults.Validate(); err != nil {
-		problem("rollback.defaults: %s", strings.Join(strings.Fields(err.Error()), " "))
+		var ps repoconfig.Problems
+		if errors.As(err, &ps) {
+			for _, p := range ps {
+				problem(joinPath("rollback.defaults", p.Key), "%s", p.Message)
+			}
+		} else {
+			problem("rollback.defaults", "%s", strings.Join(strings.Fields(err.Error()), " "))
+		}
 	}
 	if c.Rollback.MaxConcurrentEvents < 1 {
-		problem("rollback.max_concurrent_events must be at least 1")
+		problem("rollback.max_concurrent_events", "must be at least 1")
 	}
 	if c.Rollback.EventTimeout <= 0 {
-		problem("rollback.event_timeout must be positive")
+		problem("rollback.event_timeout", "must be positive, like 30s")
 	}
 	if c.Rollback.ClientTimeout <= 0 {
-		problem("rollback.client_timeout must be positive")
+		problem("rollback.client_timeout", "must be positive, like 10s")
 	}
 	if c.Rollback.CacheSizeMB < 0 {
-		problem("rollback.cache_size_mb must not be negative")
+		problem("rollback.cache_size_mb", "must not be negative; 0 turns caching off")
 	}
-
-	if len(errs) > 0 {
-		return errors.New(strings.Join(errs, "; "))
-	}
-	return nil
+	return problems
 }
 
 // loadPrivateKey reads the key file if one is named and checks that the key
 // is an RSA key in PEM, PKCS#1 or PKCS#8, as GitHub issues them. It parses with
 // the same library the installation transport signs with, so a key that passes
-// here is one the app can use.
-func (c *Config) loadPrivateKey() error {
+// here is one the app can use. On error, key is the option to fix.
+func (c *Config) loadPrivateKey() (key string, err error) {
 	app := &c.GitHub.App
 	if c.GitHub.PrivateKeyFile != "" {
 		if app.PrivateKey != "" {
-			return errors.New("github.app.private_key and github.private_key_file are both set; set only one")
+			return "github.private_key_file", errors.New("github.app.private_key is set too; set only one")
 		}
 		data, err := os.ReadFile(c.GitHub.PrivateKeyFile)
 		if err != nil {
-			return fmt.Errorf("github.private_key_file: %w", err)
+			return "github.private_key_file", err
 		}
 		app.PrivateKey = string(data)
 	}
 	if strings.TrimSpace(app.PrivateKey) == "" {
-		return errors.New("github.app.private_key is missing (or set GITHUB_APP_PRIVATE_KEY or FLUXROLLBACK_PRIVATE_KEY_FILE)")
+		return "github.app.private_key", errors.New("missing; set github.private_key_file or FLUXROLLBACK_PRIVATE_KEY_FILE to the key's file (or put the PEM in GITHUB_APP_PRIVATE_KEY)")
 	}
 	if _, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(app.PrivateKey)); err != nil {
 		// The parser's messages never quote the key.
-		return fmt.Errorf("github.app.private_key is not a PEM-encoded RSA private key (PKCS#1 or PKCS#8): %v", err)
+		return "github.app.private_key", fmt.Errorf("not a PEM-encoded RSA private key (PKCS#1 or PKCS#8): %v", err)
 	}
-	return nil
+	return "", nil
 }
 
 // checkURL names the problem with an API or web URL; the URL is quoted only
@@ -337,13 +372,13 @@ func (c *Config) loadPrivateKey() error {
 func checkURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
-		return errors.New("is not a URL")
+		return errors.New("not a URL; write it like https://github.example.com")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("%q must start with https:// or http://", u.Redacted())
+		return fmt.Errorf("%q is not an http(s) URL; write it like https://%s", u.Redacted(), strings.TrimPrefix(u.Redacted(), u.Scheme+"://"))
 	}
 	if u.Host == "" {
-		return fmt.Errorf("%q has no host", u.Redacted())
+		return fmt.Errorf("%q has no host; write it like https://github.example.com", u.Redacted())
 	}
 	return nil
 }

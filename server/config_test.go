@@ -93,10 +93,10 @@ rollback:
 func TestLoadConfigUnknownKeyIsNamedWithItsLine(t *testing.T) {
 	clearEnv(t)
 	for name, tc := range map[string]struct{ yaml, key, line string }{
-		"server":     {"server:\n  prot: 8080\n", "prot", "line 2"},
-		"github.app": {"github:\n  app:\n    integration_id: 1\n    secret: x\n", "secret", "line 4"},
-		"top level":  {"roll_back: {}\n", "roll_back", "line 1"},
-		"defaults":   {"rollback:\n  defaults:\n    minimum_rol: write\n", "minimum_rol", "line 3"},
+		"server":     {"server:\n  prot: 8080\n", "server.prot", "config.yml:2:"},
+		"github.app": {"github:\n  app:\n    integration_id: 1\n    secret: x\n", "github.app.secret", "config.yml:4:"},
+		"top level":  {"roll_back: {}\n", "roll_back", "config.yml:1:"},
+		"defaults":   {"rollback:\n  defaults:\n    minimum_rol: write\n", "rollback.defaults.minimum_rol", "config.yml:3:"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := LoadConfig(writeFile(t, "config.yml", tc.yaml))
@@ -224,28 +224,28 @@ func TestStartupErrors(t *testing.T) {
 		file string
 		want string
 	}{
-		"missing webhook secret": {env: map[string]string{"GITHUB_APP_WEBHOOK_SECRET": ""}, want: "github.app.webhook_secret is missing"},
-		"missing private key":    {env: map[string]string{"GITHUB_APP_PRIVATE_KEY": ""}, want: "github.app.private_key is missing"},
+		"missing webhook secret": {env: map[string]string{"GITHUB_APP_WEBHOOK_SECRET": ""}, want: "github.app.webhook_secret: missing"},
+		"missing private key":    {env: map[string]string{"GITHUB_APP_PRIVATE_KEY": ""}, want: "github.app.private_key: missing"},
 		"private key not PEM":    {env: map[string]string{"GITHUB_APP_PRIVATE_KEY": "MIIEpAIBAAKCAQEA" + testSecret}, want: "not a PEM-encoded RSA private key"},
 		"private key not RSA":    {env: map[string]string{"GITHUB_APP_PRIVATE_KEY": ecPEM}, want: "not a PEM-encoded RSA private key"},
 		"private key truncated":  {env: map[string]string{"GITHUB_APP_PRIVATE_KEY": pkcs1PEM(t)[:400] + "\n-----END RSA PRIVATE KEY-----\n"}, want: "not a PEM-encoded RSA private key"},
 		"missing key file":       {env: map[string]string{"GITHUB_APP_PRIVATE_KEY": "", EnvPrivateKeyFile: "/nonexistent/key.pem"}, want: "github.private_key_file"},
-		"key and key file":       {env: map[string]string{EnvPrivateKeyFile: keyFile}, want: "both set"},
-		"missing app id":         {env: map[string]string{"GITHUB_APP_INTEGRATION_ID": ""}, want: "github.app.integration_id is missing"},
-		"app id not a number":    {env: map[string]string{"GITHUB_APP_INTEGRATION_ID": "12a"}, want: "GITHUB_APP_INTEGRATION_ID is not an integer"},
+		"key and key file":       {env: map[string]string{EnvPrivateKeyFile: keyFile}, want: "github.private_key_file: github.app.private_key is set too"},
+		"missing app id":         {env: map[string]string{"GITHUB_APP_INTEGRATION_ID": ""}, want: "github.app.integration_id: missing"},
+		"app id not a number":    {env: map[string]string{"GITHUB_APP_INTEGRATION_ID": "12a"}, want: `GITHUB_APP_INTEGRATION_ID: "12a" is not a whole number`},
 		"bad API URL":            {env: map[string]string{"GITHUB_V3_API_URL": "api.github.com"}, want: "github.v3_api_url"},
 		"bad web URL":            {file: "github:\n  web_url: \"ftp://github.com\"\n", want: "github.web_url"},
 		"URL without host":       {env: map[string]string{"GITHUB_V4_API_URL": "https:///graphql"}, want: "github.v4_api_url"},
-		"port out of range":      {file: "server:\n  port: 70000\n", want: "server.port 70000"},
-		"port zero":              {env: map[string]string{EnvPort: "0"}, want: "server.port 0"},
-		"port not a number":      {env: map[string]string{EnvPort: "http"}, want: EnvPort + " is not an integer"},
-		"bad duration":           {env: map[string]string{EnvShutdownTimeout: "30"}, want: EnvShutdownTimeout},
-		"bad duration in file":   {file: "server:\n  shutdown_timeout: soon\n", want: "line 2"},
+		"port out of range":      {file: "server:\n  port: 70000\n", want: "config.yml:2: server.port: 70000 is not a TCP port"},
+		"port zero":              {env: map[string]string{EnvPort: "0"}, want: EnvPort + ": server.port: 0 is not a TCP port"},
+		"port not a number":      {env: map[string]string{EnvPort: "http"}, want: EnvPort + `: "http" is not a whole number`},
+		"bad duration":           {env: map[string]string{EnvShutdownTimeout: "30"}, want: EnvShutdownTimeout + ": 30 is not a duration; write 30s"},
+		"bad duration in file":   {file: "server:\n  shutdown_timeout: soon\n", want: `config.yml:2: server.shutdown_timeout: "soon" is not a duration`},
 		"bad log level":          {env: map[string]string{EnvLogLevel: "loud"}, want: "server.log_level"},
 		"no events allowed":      {env: map[string]string{EnvMaxConcurrentEvents: "0"}, want: "rollback.max_concurrent_events"},
-		"bad repository default": {env: map[string]string{EnvDefaults: "{minimum_role: read}"}, want: "rollback.defaults"},
-		"unknown default key":    {env: map[string]string{EnvDefaults: "{minimum_rol: write}"}, want: EnvDefaults},
-		"unreadable file":        {file: "\tnot yaml: [", want: "config file"},
+		"bad repository default": {env: map[string]string{EnvDefaults: "{minimum_role: read}"}, want: "rollback.defaults.minimum_role"},
+		"unknown default key":    {env: map[string]string{EnvDefaults: "{minimum_rol: write}"}, want: EnvDefaults + ":1: minimum_rol: unknown key; did you mean minimum_role?"},
+		"unreadable file":        {file: "\tnot yaml: [", want: "config.yml: not valid YAML: found character that cannot start any token"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			clearEnv(t)
@@ -297,7 +297,7 @@ func TestExampleConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := DefaultConfig()
-	if err := decodeStrict(data, c); err != nil {
+	if err := decodeStrict(data, c, "config.yml.example"); err != nil {
 		t.Fatalf("the example does not load strictly: %v", err)
 	}
 	// Compared as YAML, where an empty list and no list are the same.
