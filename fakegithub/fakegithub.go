@@ -112,6 +112,7 @@ type GitHub struct {
 	requests      []Request
 	failures      []*failure
 	limits        rateLimits
+	faults        faultState
 }
 
 // New returns a fake GitHub that knows the app described by opts.

@@ -16,6 +16,8 @@ type rateLimits struct {
 	windowStart time.Time
 	used        map[string]int
 	exhausted   bool // every request is over the primary limit until the window resets
+	// exhaustedUntil, when set, ends the exhaustion and the window early.
+	exhaustedUntil time.Time
 	// secondaryLeft requests still to answer with a secondary rate limit.
 	secondaryLeft   int
 	secondaryStatus int
@@ -26,9 +28,15 @@ func (l *rateLimits) reset(now time.Time) {
 	l.windowStart = now
 	l.used = map[string]int{}
 	l.exhausted = false
+	l.exhaustedUntil = time.Time{}
 }
 
-func (l *rateLimits) resetAt() time.Time { return l.windowStart.Add(time.Hour) }
+func (l *rateLimits) resetAt() time.Time {
+	if l.exhausted && !l.exhaustedUntil.IsZero() {
+		return l.exhaustedUntil
+	}
+	return l.windowStart.Add(time.Hour)
+}
 
 // setHeaders writes the X-RateLimit-* headers for a budget with used
 // requests spent.
@@ -95,6 +103,16 @@ func (g *GitHub) ExhaustRateLimit() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.limits.exhausted = true
+}
+
+// ExhaustRateLimitFor spends the primary rate limit for d: every request
+// answers 403 with X-RateLimit-Remaining: 0 and an X-RateLimit-Reset d from
+// now, after which a fresh window starts.
+func (g *GitHub) ExhaustRateLimitFor(d time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.limits.exhausted = true
+	g.limits.exhaustedUntil = g.now().Add(d)
 }
 
 // RestoreRateLimit starts a fresh rate-limit window and ends the secondary

@@ -150,6 +150,9 @@ func (r *recorder) Write(b []byte) (int, error) {
 
 // ServeHTTP serves the REST API.
 func (g *GitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if d := g.latency(); d > 0 {
+		time.Sleep(d)
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "Problems reading the request body")
@@ -239,6 +242,15 @@ func (g *GitHub) serveRoute(rt *route, w http.ResponseWriter, r *http.Request) {
 	}
 	if g.injectFailure(w, rt) {
 		return
+	}
+	fault := g.drawFault(rt, rt.auth != authInstallation)
+	if g.answerFault(fault, w, r) {
+		return
+	}
+	if fault == faultLostResponse {
+		// The work is done; the answer never arrives.
+		c.w = &lostResponseWriter{header: http.Header{}}
+		defer dropConnection(w)
 	}
 	if strings.HasPrefix(rt.path, "/repos/{owner}/{repo}") && !g.findRepo(c) {
 		return

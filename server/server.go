@@ -123,7 +123,15 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 
 	clientOptions := []githubapp.ClientOption{
 		githubapp.WithClientUserAgent("flux-rollback/" + o.version),
-		githubapp.WithClientTimeout(cfg.Rollback.ClientTimeout),
+		// The retry policy is the base transport, under the installation
+		// token and the cache, so that every request (token requests and the
+		// app's own included) goes through it. client_timeout bounds each
+		// attempt there; an http.Client timeout would cut short the waits
+		// for rate limits, which the event's deadline bounds instead.
+		githubapp.WithTransport(githubapi.NewRetryTransport(http.DefaultTransport, githubapi.RetryPolicy{
+			AttemptTimeout: cfg.Rollback.ClientTimeout,
+			Registry:       o.registry,
+		})),
 		githubapp.WithClientMiddleware(
 			githubapp.ClientMetrics(o.registry),
 			// Logs method, path, status and timing; never headers, so no token.
