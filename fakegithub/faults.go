@@ -195,9 +195,9 @@ type lostResponseWriter struct {
 	header http.Header
 }
 
-func (l *lostResponseWriter) Header() http.Header       { return l.header }
+func (l *lostResponseWriter) Header() http.Header         { return l.header }
 func (l *lostResponseWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (l *lostResponseWriter) WriteHeader(int)           {}
+func (l *lostResponseWriter) WriteHeader(int)             {}
 
 // dropConnection closes the client's connection without an answer.
 func dropConnection(w http.ResponseWriter) {
