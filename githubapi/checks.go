@@ -3,6 +3,7 @@ package githubapi
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/go-github/v57/github"
 
@@ -62,11 +63,17 @@ func (r *Repo) CreateCheckRun(ctx context.Context, sha string, o report.CheckRun
 	if o.ExternalID != "" {
 		opts.ExternalID = github.String(o.ExternalID)
 	}
-	run, _, err := r.client.Checks.CreateCheckRun(ctx, r.owner, r.name, opts)
+	since := time.Now().Add(-lookBack)
+	id, err := createChecked(ctx, func() (int64, error) {
+		run, _, err := r.client.Checks.CreateCheckRun(ctx, r.owner, r.name, opts)
+		return run.GetID(), err
+	}, func() (int64, bool, error) {
+		return r.findCheckRun(ctx, sha, o, since)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("create check run on %s: %w", sha, err)
 	}
-	return run.GetID(), nil
+	return id, nil
 }
 
 // UpdateCheckRun replaces what check run id shows.

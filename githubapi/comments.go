@@ -3,13 +3,23 @@ package githubapi
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/go-github/v57/github"
 )
 
 // ReplyToIssue comments on an issue or pull request conversation.
 func (r *Repo) ReplyToIssue(ctx context.Context, number int, body string) error {
-	if _, _, err := r.client.Issues.CreateComment(ctx, r.owner, r.name, number, &github.IssueComment{Body: github.String(fitBody(body))}); err != nil {
+	body = fitBody(body)
+	since := time.Now().Add(-lookBack)
+	_, err := createChecked(ctx, func() (bool, error) {
+		_, _, err := r.client.Issues.CreateComment(ctx, r.owner, r.name, number, &github.IssueComment{Body: github.String(body)})
+		return true, err
+	}, func() (bool, bool, error) {
+		found, err := r.findIssueComment(ctx, number, body, since)
+		return found, found, err
+	})
+	if err != nil {
 		return fmt.Errorf("comment on #%d: %w", number, err)
 	}
 	return nil
@@ -17,7 +27,16 @@ func (r *Repo) ReplyToIssue(ctx context.Context, number int, body string) error 
 
 // ReplyToCommit comments on a commit.
 func (r *Repo) ReplyToCommit(ctx context.Context, sha string, body string) error {
-	if _, _, err := r.client.Repositories.CreateComment(ctx, r.owner, r.name, sha, &github.RepositoryComment{Body: github.String(fitBody(body))}); err != nil {
+	body = fitBody(body)
+	since := time.Now().Add(-lookBack)
+	_, err := createChecked(ctx, func() (bool, error) {
+		_, _, err := r.client.Repositories.CreateComment(ctx, r.owner, r.name, sha, &github.RepositoryComment{Body: github.String(body)})
+		return true, err
+	}, func() (bool, bool, error) {
+		found, err := r.findCommitComment(ctx, sha, body, since)
+		return found, found, err
+	})
+	if err != nil {
 		return fmt.Errorf("comment on commit %s: %w", sha, err)
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
 	"github.com/fluxrollback/flux-rollback/githubapi"
+	"github.com/fluxrollback/flux-rollback/report"
 	"github.com/fluxrollback/flux-rollback/rollback"
 )
 
@@ -246,5 +247,61 @@ func TestRetryLimitsArePerInstallation(t *testing.T) {
 	}
 	if got := e.sent("GET /repos/{owner}/{repo}") - before; got != 1 {
 		t.Errorf("%d requests reached GitHub after the limit, want only the other installation's", got)
+	}
+}
+
+// A check run or comment whose creation got no answer is looked for before
+// it is made again: it ends up made exactly once, whether the lost attempt
+// landed or not.
+func TestCheckedCreationsEndUpMadeOnce(t *testing.T) {
+	type fault func(e *retryEnv, method, route string)
+	lost := func(e *retryEnv, method, route string) { e.gh.LoseResponseNext(method, route, 1) }
+	failed := func(e *retryEnv, method, route string) { e.gh.FailNext(method, route, http.StatusBadGateway, 1) }
+	stalled := func(e *retryEnv, method, route string) { e.gh.StallNext(method, route, 1, 10*time.Second) }
+	faults := map[string]fault{"lost response": lost, "502 before landing": failed, "stalled": stalled}
+
+	for name, inject := range faults {
+		t.Run("check run/"+name, func(t *testing.T) {
+			p := quick()
+			p.AttemptTimeout = 300 * time.Millisecond
+			e := newRetryEnv(t, p)
+			repo := githubapi.NewRepo(e.a, "acme", "deploy")
+			inject(e, "POST", "/repos/{owner}/{repo}/check-runs")
+			id, err := repo.CreateCheckRun(context.Background(), e.head, report.CheckRun{Status: "completed", Conclusion: "neutral", Title: "t", Summary: "s"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs := e.repo.CheckRuns(e.head)
+			if len(runs) != 1 || runs[0].ID != id {
+				t.Fatalf("check runs %+v, want exactly one with id %d", runs, id)
+			}
+		})
+		t.Run("issue comment/"+name, func(t *testing.T) {
+			p := quick()
+			p.AttemptTimeout = 300 * time.Millisecond
+			e := newRetryEnv(t, p)
+			repo := githubapi.NewRepo(e.a, "acme", "deploy")
+			number := e.repo.AddIssue("incident")
+			inject(e, "POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments")
+			if err := repo.ReplyToIssue(context.Background(), number, "Rolled back."); err != nil {
+				t.Fatal(err)
+			}
+			if got := e.repo.IssueComments(number); len(got) != 1 {
+				t.Fatalf("%d comments, want 1", len(got))
+			}
+		})
+		t.Run("commit comment/"+name, func(t *testing.T) {
+			p := quick()
+			p.AttemptTimeout = 300 * time.Millisecond
+			e := newRetryEnv(t, p)
+			repo := githubapi.NewRepo(e.a, "acme", "deploy")
+			inject(e, "POST", "/repos/{owner}/{repo}/commits/{commit_sha}/comments")
+			if err := repo.ReplyToCommit(context.Background(), e.head, "Rolled back."); err != nil {
+				t.Fatal(err)
+			}
+			if got := e.repo.CommitComments(); len(got) != 1 {
+				t.Fatalf("%d comments, want 1", len(got))
+			}
+		})
 	}
 }
