@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
+	"github.com/fluxrollback/flux-rollback/githubapi"
 	"github.com/fluxrollback/flux-rollback/report"
 	"github.com/fluxrollback/flux-rollback/sandbox"
 )
@@ -298,9 +299,9 @@ func TestHeadMovedSinceThePush(t *testing.T) {
 func TestGitHubFailureIsVisibleAndARetryCompletes(t *testing.T) {
 	e := start(t)
 	_, run := releasedAPIJS(t, e)
-	// The branch is created, then GitHub fails to open the pull request:
-	// a crash between the two steps looks the same.
-	e.GitHub.FailNext("POST", "/repos/{owner}/{repo}/pulls", 502, 1)
+	// The branch is created, then GitHub fails to open the pull request on
+	// every attempt: a crash between the two steps looks the same.
+	e.GitHub.FailNext("POST", "/repos/{owner}/{repo}/pulls", 502, githubapi.DefaultMaxAttempts)
 	d := click(t, e, run, report.ActionRollback, sandbox.Human.Login)
 	if d.StatusCode < 500 {
 		t.Errorf("a GitHub failure answered %d; the delivery must fail so it can be redelivered", d.StatusCode)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/fluxrollback/flux-rollback/command"
 	"github.com/fluxrollback/flux-rollback/fakegithub"
+	"github.com/fluxrollback/flux-rollback/githubapi"
 	"github.com/fluxrollback/flux-rollback/report"
 	"github.com/fluxrollback/flux-rollback/sandbox"
 	"github.com/fluxrollback/flux-rollback/server"
@@ -511,7 +512,8 @@ func TestCommentFailureIsToldAndTheDeliveryFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	number := e.repo.AddIssue("Roll back")
-	e.GitHub.FailNext(http.MethodPost, "/repos/{owner}/{repo}/git/trees", http.StatusBadGateway, 1)
+	// GitHub fails on every attempt the retry policy makes.
+	e.GitHub.FailNext(http.MethodPost, "/repos/{owner}/{repo}/git/trees", http.StatusBadGateway, githubapi.DefaultMaxAttempts)
 	_, d, err := e.repo.CommentOnIssue(e.ctx, number, sandbox.Human.Login, "/rollback "+sha)
 	if err == nil || d.StatusCode != http.StatusInternalServerError {
 		t.Fatalf("delivery = %+v, %v; want a failed delivery", d, err)

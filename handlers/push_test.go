@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
+	"github.com/fluxrollback/flux-rollback/githubapi"
 	"github.com/fluxrollback/flux-rollback/report"
 	"github.com/fluxrollback/flux-rollback/sandbox"
 	"github.com/fluxrollback/flux-rollback/server"
@@ -626,14 +627,15 @@ func TestPushFailsTheDeliveryWhenGitHubFailsAndARedeliveryFinishes(t *testing.T)
 		// failed delivery.
 		marked int
 	}{
-		// One creation fails; every other release is still marked, so no
-		// request is abandoned half-way.
-		"server error on one check run": {func(gh *fakegithub.GitHub) {
-			gh.FailNext(http.MethodPost, "/repos/{owner}/{repo}/check-runs", http.StatusInternalServerError, 1)
-		}, releases - 1},
-		// The configuration cannot be read: nothing is done.
+		// Every check run creation fails, each checked and tried again
+		// (three rounds per release) until the event gives up: the
+		// delivery fails and nothing is left half-made.
+		"server error on every check run": {func(gh *fakegithub.GitHub) {
+			gh.FailNext(http.MethodPost, "/repos/{owner}/{repo}/check-runs", http.StatusInternalServerError, releases*3)
+		}, 0},
+		// The configuration cannot be read on any attempt: nothing is done.
 		"secondary rate limit": {func(gh *fakegithub.GitHub) {
-			gh.SecondaryRateLimitNext(http.StatusTooManyRequests, 1, 0)
+			gh.SecondaryRateLimitNext(http.StatusTooManyRequests, githubapi.DefaultMaxAttempts, 0)
 		}, 0},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -673,26 +675,35 @@ func TestPushFailsTheDeliveryWhenGitHubFailsAndARedeliveryFinishes(t *testing.T)
 	}
 }
 
-func TestPushUnderThePrimaryRateLimitFailsUntilTheLimitResets(t *testing.T) {
+func TestPushUnderThePrimaryRateLimitFailsAndARedeliveryFinishesOnceGitHubAnswers(t *testing.T) {
 	e := start(t)
 	pushAnnounceBase(t, e)
-	pushReleaseV1(t, e.repo.Repo, "main", pushImageAPIJS, "master-26a4b87")
+	release := pushReleaseV1(t, e.repo.Repo, "main", pushImageAPIJS, "master-26a4b87")
 
+	// A reset an hour away is past the event's deadline: the delivery
+	// fails at once instead of waiting.
 	e.GitHub.ExhaustRateLimit()
 	d, err := e.repo.Push(e.ctx, "main")
 	if err == nil || d == nil || d.StatusCode < 400 {
 		t.Fatalf("the delivery succeeded under the rate limit: %+v, %v", d, err)
 	}
-	// GitHub said when the limit resets: until then a redelivery fails
-	// without spending requests.
+	// While the limit holds, a redelivery costs one request: GitHub is
+	// asked, not go-github's memory of the limit.
 	e.GitHub.ResetRequests()
 	again, err := e.GitHub.Redeliver(e.ctx, d.ID)
 	if err == nil || again.StatusCode < 400 {
 		t.Fatalf("the redelivery succeeded under the rate limit: %+v, %v", again, err)
 	}
-	pushCheckCalls(t, e, 0)
+	pushCheckCalls(t, e, 1)
 	if runs := e.repo.CheckRuns(""); len(runs) != 0 {
 		t.Errorf("check runs made under the rate limit: %+v", runs)
+	}
+	// GitHub answers again before the announced reset: the same
+	// installation's client is not refusing by itself.
+	e.GitHub.RestoreRateLimit()
+	pushDelivered(t)(e.GitHub.Redeliver(e.ctx, d.ID))
+	if runs := rollbackRuns(e.repo.Repo, release); len(runs) != 1 {
+		t.Errorf("%d check runs on the release after the limit, want 1", len(runs))
 	}
 }
 
