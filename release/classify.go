@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/fluxrollback/flux-rollback/internal/fluxsetter"
 )
 
 // setterMarker is Flux v2's image policy marker, written in a line comment.
@@ -26,19 +28,11 @@ func parseMarker(comment string) (setter string, present bool) {
 // and the form ("" for a whole reference). policy is "" when the setter is
 // malformed.
 func splitSetter(setter string) (policy, form string) {
-	parts := strings.Split(setter, ":")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+	policy, form, ok := fluxsetter.Split(setter)
+	if !ok {
 		return "", ""
 	}
-	if len(parts) == 3 {
-		switch parts[2] {
-		case FieldTag, FieldName, FieldDigest:
-		default:
-			return "", ""
-		}
-		return parts[0] + ":" + parts[1], parts[2]
-	}
-	return setter, ""
+	return policy, form
 }
 
 // classify decides whether the line old, replaced by view[idx], is an image
