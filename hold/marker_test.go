@@ -96,6 +96,8 @@ spec:
 	"long form reference kyaml also resolves": {`image: ghcr.io/acme/api:v1 # {"$ref": "#/definitions/io.k8s.cli.setters.flux-system:api"}
 tag: v1 # {"$imagepolicy": "flux-system:api:tag"}
 `, map[int]string{1: "flux-system:api", 2: "flux-system:api:tag"}},
+	"long form alone: the file is never read": {`image: ghcr.io/acme/api:v1 # {"$ref": "#/definitions/io.k8s.cli.setters.flux-system:api"}
+`, nil},
 	"escaped key still parses as JSON": {`a: x:1 # {"\u0024imagepolicy": "flux-system:api"}
 b: x:2 # {"$imagepolicy": "flux-system:web"}
 `, map[int]string{1: "flux-system:api", 2: "flux-system:web"}},
