@@ -145,6 +145,7 @@ func FindHeld(content []byte) []Held {
 		return nil
 	}
 	ls := splitLines(content)
+	parsed := heldValues(content, ls)
 	var out []Held
 	for i, l := range ls {
 		text := trimEOL(l)
@@ -153,7 +154,9 @@ func FindHeld(content []byte) []Held {
 			continue
 		}
 		h.Line = i + 1
-		if before := strings.TrimSpace(text[:start]); before != "" {
+		if v, ok := parsed[h.Line]; ok {
+			h.Value = v
+		} else if before := strings.TrimSpace(text[:start]); before != "" {
 			h.Value = lineValue(text[:start])
 		} else {
 			// A marker on its own line sets the list item below it.
@@ -168,6 +171,32 @@ func FindHeld(content []byte) []Held {
 		out = append(out, h)
 	}
 	return out
+}
+
+// heldValues reads, when content parses as YAML, the value each held
+// marker comment belongs to, by the comment's line: exact where a single
+// line is not (a quoted value over several lines, a flow mapping).
+func heldValues(content []byte, ls []string) map[int]string {
+	values := map[int]string{}
+	dec := yaml.NewDecoder(bytes.NewReader(content))
+	for {
+		var doc yaml.Node
+		if dec.Decode(&doc) != nil {
+			return values
+		}
+		visitScalars(&doc, func(n *yaml.Node) {
+			comment, head := n.LineComment, false
+			if comment == "" {
+				comment, head = n.HeadComment, true
+			}
+			if !strings.Contains(comment, heldKey) {
+				return
+			}
+			if line, _, ok := locateComment(ls, n.Line, comment, head); ok {
+				values[line] = n.Value
+			}
+		})
+	}
 }
 
 // findHeldComment finds a held marker in a comment of line. start is where

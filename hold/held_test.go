@@ -112,6 +112,13 @@ func TestFindHeld(t *testing.T) {
 				{Line: 3, Policy: "flux-system:web", Original: `{"$imagepolicy": "flux-system:web"}`, Release: "d4cc490", Value: "y:2", Text: heldLine("flux-system:web"), col: 4},
 			},
 		},
+		"a flow mapping over lines and a quoted value over lines": {
+			content: "image: {\n  tag: v1, # " + heldLine("flux-system:api:tag") + "\n}\nb: \"x:1\n  \" # " + heldLine("flux-system:web") + "\n",
+			want: []Held{
+				{Line: 2, Policy: "flux-system:api", Field: "tag", Original: `{"$imagepolicy": "flux-system:api:tag"}`, Release: "d4cc490", Value: "v1", Text: heldLine("flux-system:api:tag"), col: 13},
+				{Line: 5, Policy: "flux-system:web", Original: `{"$imagepolicy": "flux-system:web"}`, Release: "d4cc490", Value: "x:1 ", Text: heldLine("flux-system:web"), col: 6},
+			},
+		},
 		"a file that no longer parses": {
 			content: "image: {{ x }} # " + heldLine("flux-system:api") + "\n",
 			want: []Held{{Line: 1, Policy: "flux-system:api", Original: `{"$imagepolicy": "flux-system:api"}`, Release: "d4cc490",

@@ -240,6 +240,10 @@ func mappingValue(m *yaml.Node, key string) *yaml.Node {
 // aliases are not followed.
 func visitScalars(n *yaml.Node, f func(*yaml.Node)) {
 	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			visitScalars(c, f)
+		}
 	case yaml.MappingNode:
 		for i := 1; i < len(n.Content); i += 2 {
 			visitScalars(n.Content[i], f)

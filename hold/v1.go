@@ -54,7 +54,8 @@ type Workload struct {
 // v1Doc is one workload document of a file.
 type v1Doc struct {
 	Workload
-	firstLine   int        // the first line of the document's content
+	workload    bool       // a kind fluxd automates
+	start, end  int        // the document's lines: [start, end)
 	annotations *yaml.Node // metadata.annotations, or nil
 }
 
@@ -79,7 +80,8 @@ func (d v1Doc) automated() bool {
 }
 
 // v1Documents parses every document of content; ok is false when content
-// is not YAML.
+// is not YAML. A document's lines run from its first line of content (the
+// file's first line for the first document) to the next one's.
 func v1Documents(content []byte) ([]v1Doc, bool) {
 	dec := yaml.NewDecoder(strings.NewReader(string(content)))
 	var docs []v1Doc
@@ -92,16 +94,24 @@ func v1Documents(content []byte) ([]v1Doc, bool) {
 		if err != nil {
 			return nil, false
 		}
-		if len(n.Content) == 0 || n.Content[0].Kind != yaml.MappingNode {
+		if len(n.Content) == 0 {
 			continue
 		}
 		root := n.Content[0]
+		d := v1Doc{start: root.Line}
+		if len(docs) == 0 {
+			d.start = 1
+		} else {
+			docs[len(docs)-1].end = root.Line
+		}
+		d.end = int(^uint(0) >> 1)
 		kindKey, kind := mappingEntry(root, "kind")
-		if kind == nil || !v1Workloads[kind.Value] {
+		if root.Kind != yaml.MappingNode || kind == nil || !v1Workloads[kind.Value] {
+			docs = append(docs, d)
 			continue
 		}
 		md := mappingValue(root, "metadata")
-		d := v1Doc{firstLine: root.Line}
+		d.workload = true
 		d.Kind, d.Line = kind.Value, kindKey.Line
 		if v := mappingValue(md, "name"); v != nil {
 			d.Name = v.Value
@@ -145,7 +155,7 @@ func mappingEntry(m *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
 // alone. user defaults to "flux-rollback".
 func LockV1(content []byte, lines []int, release, user string) ([]byte, []Workload) {
 	docs, ok := v1Documents(content)
-	if !ok || len(docs) == 0 {
+	if !ok {
 		return content, nil
 	}
 	release = shortSHA(release)
@@ -155,16 +165,8 @@ func LockV1(content []byte, lines []int, release, user string) ([]byte, []Worklo
 	ls := splitLines(content)
 	inserts := map[int][]string{} // 0-based line index -> lines to add after it
 	var locked []Workload
-	for i, d := range docs {
-		end := len(ls) + 1
-		if i+1 < len(docs) {
-			end = docs[i+1].firstLine
-		}
-		start := d.firstLine
-		if i == 0 {
-			start = 1
-		}
-		if !containsAny(lines, start, end) || !d.automated() {
+	for _, d := range docs {
+		if !d.workload || !containsAny(lines, d.start, d.end) || !d.automated() {
 			continue
 		}
 		if k, _ := d.annotation(v1Locked); k != nil {
@@ -291,6 +293,9 @@ func LockedV1(content []byte) []Workload {
 	}
 	var out []Workload
 	for _, d := range docs {
+		if !d.workload {
+			continue
+		}
 		if w, ok := d.lockedByRollback(); ok {
 			out = append(out, w)
 		}
@@ -333,7 +338,7 @@ func UnlockV1(content []byte, releases []string) ([]byte, []Workload) {
 	var unlocked []Workload
 	for _, d := range docs {
 		w, ok := d.lockedByRollback()
-		if !ok || (len(releases) > 0 && !want[w.Release]) {
+		if !d.workload || !ok || (len(releases) > 0 && !want[w.Release]) {
 			continue
 		}
 		var lines []int

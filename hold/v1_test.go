@@ -75,6 +75,11 @@ func TestLockV1(t *testing.T) {
 				"    fluxcd.io/automated: \"true\"\n", "    fluxcd.io/automated: \"true\"\n"+lockLines("    ", "\n"), 1),
 			locked: []Workload{{Namespace: "tracker", Kind: "Deployment", Name: "web", Line: 18, Release: "d4cc490", User: "octocat"}},
 		},
+		"a line in another kind of document before the workload": {
+			content: "kind: ConfigMap\nmetadata:\n  name: c\ndata:\n  image: a:1\n---\n" + automatedDeployment,
+			lines:   []int{5},
+			want:    "kind: ConfigMap\nmetadata:\n  name: c\ndata:\n  image: a:1\n---\n" + automatedDeployment,
+		},
 		"windows line endings": {
 			content: strings.ReplaceAll(automatedDeployment, "\n", "\r\n"),
 			lines:   []int{14},
