@@ -48,7 +48,9 @@ func (l *ConfigLoader) Defaults() repoconfig.Config { return l.defaults.Clone() 
 // The error returned is Fetched.LoadError, so a caller may return it directly
 // and then look at ParseError.
 func (l *ConfigLoader) Load(ctx context.Context, client *github.Client, owner, repo, ref string) (repoconfig.Fetched, error) {
-	file, err := l.files.LoadConfig(ctx, client, owner, repo, ref)
+	// appconfig probes for the file in the repository, then in the
+	// organisation's .github repository: most repositories have neither.
+	file, err := l.files.LoadConfig(ExpectNotFound(ctx), client, owner, repo, ref)
 	source := configSourceName(file)
 	if err != nil {
 		f := repoconfig.Fetched{Source: source, LoadError: fmt.Errorf("read configuration %s: %w", source, err)}

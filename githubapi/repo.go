@@ -82,7 +82,7 @@ func (r *Repo) Dir(ctx context.Context, commit, dir string) (map[string]revert.E
 	if dir != "" {
 		treeish = commit + ":" + escapePath(dir)
 	}
-	tree, _, err := r.client.Git.GetTree(ctx, r.owner, r.name, treeish, false)
+	tree, _, err := r.client.Git.GetTree(ExpectNotFound(ctx), r.owner, r.name, treeish, false)
 	if err != nil {
 		if isStatus(err, http.StatusNotFound) || isStatus(err, http.StatusUnprocessableEntity) {
 			return map[string]revert.Entry{}, nil
@@ -357,7 +357,7 @@ func (r *Repo) CreateBranch(ctx context.Context, name, sha string) error {
 
 // BranchCommit returns the head commit of branch name.
 func (r *Repo) BranchCommit(ctx context.Context, name string) (*rollback.Commit, error) {
-	ref, _, err := r.client.Git.GetRef(ctx, r.owner, r.name, "heads/"+name)
+	ref, _, err := r.client.Git.GetRef(ExpectNotFound(ctx), r.owner, r.name, "heads/"+name)
 	if err != nil {
 		if isStatus(err, http.StatusNotFound) {
 			return nil, fmt.Errorf("branch %s: %w", name, rollback.ErrNotFound)

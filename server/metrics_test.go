@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/rcrowley/go-metrics"
+	"github.com/rs/zerolog"
 )
 
 func TestGatherFamiliesConvertsEveryKind(t *testing.T) {
@@ -34,7 +35,7 @@ func TestGatherFamiliesConvertsEveryKind(t *testing.T) {
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, MetricsRoute, nil)
 	req.Header.Set("Accept", "text/plain")
-	metricsHandler(r).ServeHTTP(rec, req)
+	metricsHandler(r, zerolog.Nop()).ServeHTTP(rec, req)
 	parser := expfmt.NewTextParser(model.LegacyValidation)
 	families, err := parser.TextToMetricFamilies(bytes.NewReader(rec.Body.Bytes()))
 	if err != nil {
@@ -76,6 +77,12 @@ func TestGatherFamiliesConvertsEveryKind(t *testing.T) {
 	if q := sample(t, families, "flux_rollback_event_duration_seconds", nil).GetSummary().GetQuantile(); len(q) != 3 || q[0].GetValue() < 2 || q[0].GetValue() > 4 {
 		t.Errorf("timer quantiles %v, want seconds between 2 and 4", q)
 	}
+	// The Prometheus client's own collectors sit next to them.
+	for _, family := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes", "process_resident_memory_bytes", "process_cpu_seconds_total"} {
+		if families[family] == nil {
+			t.Errorf("%s missing", family)
+		}
+	}
 }
 
 func counterValue(m *dto.Metric) float64 { return m.GetCounter().GetValue() }
@@ -91,13 +98,13 @@ func TestSplitMetricName(t *testing.T) {
 		"x[not-a-tag]":                      "x{}",
 		"x[unclosed":                        "x[unclosed{}",
 	} {
-		name, labels := splitMetricName(raw)
+		name, labels, values := splitMetricName(raw)
 		got := name + "{"
-		for i, l := range labels {
+		for i := range labels {
 			if i > 0 {
 				got += ","
 			}
-			got += l.GetName() + "=" + l.GetValue()
+			got += labels[i] + "=" + values[i]
 		}
 		got += "}"
 		if got != want {

@@ -132,11 +132,10 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 			AttemptTimeout: cfg.Rollback.ClientTimeout,
 			Registry:       o.registry,
 		})),
-		githubapp.WithClientMiddleware(
-			githubapp.ClientMetrics(o.registry),
+		githubapp.WithClientMiddleware(append(clientMetrics(o.registry),
 			// Logs method, path, status and timing; never headers, so no token.
 			githubapp.ClientLogging(zerolog.DebugLevel),
-		),
+		)...),
 	}
 	if cfg.Rollback.CacheSizeMB > 0 {
 		cache := newLRUHTTPCache(cfg.Rollback.CacheSizeMB << 20)
@@ -177,7 +176,7 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("POST "+WebhookRoute, webhookGuard(dispatcher))
 	mux.HandleFunc("GET "+HealthRoute, s.health)
-	mux.Handle("GET "+MetricsRoute, metricsHandler(o.registry))
+	mux.Handle("GET "+MetricsRoute, metricsHandler(o.registry, s.logger))
 	s.handler = s.logRequests(mux)
 	return s, nil
 }
