@@ -40,6 +40,7 @@ var (
 	_ rollback.Writer       = (*Repo)(nil)
 	_ rollback.PullRequests = (*Repo)(nil)
 	_ revert.Renames        = (*Repo)(nil)
+	_ release.FileReader    = (*Repo)(nil)
 )
 
 // NewRepo adapts the repository owner/name.
@@ -132,6 +133,27 @@ func (r *Repo) Blob(ctx context.Context, sha string) ([]byte, error) {
 	return content, nil
 }
 
+// FileAt returns the content of path in commit through the contents API:
+// one request for a file of up to 1 MB, whose content comes with the
+// answer; a larger one is read as a blob.
+func (r *Repo) FileAt(ctx context.Context, commit, path string) ([]byte, error) {
+	file, _, _, err := r.client.Repositories.GetContents(ctx, r.owner, r.name, path, &github.RepositoryContentGetOptions{Ref: commit})
+	if err != nil {
+		return nil, fmt.Errorf("read %s in %s: %w", path, commit, err)
+	}
+	if file == nil {
+		return nil, fmt.Errorf("read %s in %s: a directory, not a file", path, commit)
+	}
+	if file.GetEncoding() == "none" || (file.Content == nil && file.GetSize() > 0) {
+		return r.Blob(ctx, file.GetSHA())
+	}
+	content, err := file.GetContent()
+	if err != nil {
+		return nil, fmt.Errorf("decode %s in %s: %w", path, commit, err)
+	}
+	return []byte(content), nil
+}
+
 // Commit returns a commit with every file it changed.
 func (r *Repo) Commit(ctx context.Context, sha string) (*rollback.Commit, error) {
 	opts := &github.ListOptions{PerPage: 300}
@@ -176,6 +198,9 @@ func convertCommit(c *github.RepositoryCommit) *rollback.Commit {
 	}
 	for _, p := range c.Parents {
 		out.Parents = append(out.Parents, p.GetSHA())
+	}
+	if len(out.Parents) > 0 {
+		out.Commit.Parent = out.Parents[0]
 	}
 	for _, f := range c.Files {
 		out.Files = append(out.Files, release.File{
@@ -371,6 +396,9 @@ func (r *Repo) BranchCommit(ctx context.Context, name string) (*rollback.Commit,
 	out := &rollback.Commit{Commit: release.Commit{SHA: c.GetSHA(), Message: c.GetMessage(), ParentCount: len(c.Parents)}, Tree: c.GetTree().GetSHA()}
 	for _, p := range c.Parents {
 		out.Parents = append(out.Parents, p.GetSHA())
+	}
+	if len(out.Parents) > 0 {
+		out.Commit.Parent = out.Parents[0]
 	}
 	return out, nil
 }

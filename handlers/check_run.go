@@ -91,7 +91,7 @@ func (h *CheckRun) act(ctx context.Context, event github.CheckRunEvent, restore 
 	if head := run.GetCheckSuite().GetHeadBranch(); head != "" && cfg.watches(head, defaultBranch) {
 		branch = head
 	}
-	svc := &rollback.Service{Repo: repo, Permissions: repo, Writer: repo, Pulls: repo, History: repo}
+	svc := &rollback.Service{Repo: repo, Permissions: repo, Writer: repo, Pulls: repo, History: repo, Files: repo}
 	req := rollback.Request{
 		Commit: sha, Branch: branch, Requester: requester,
 		Config: cfg.Config, Detection: cfg.detection, RequireRelease: !cfg.Config.AllowAnyCommit,

@@ -104,7 +104,7 @@ func answer(ctx context.Context, b *Base, client *github.Client, repo *githubapi
 		return "flux-rollback is disabled in this repository's configuration.", nil
 	}
 
-	svc := &rollback.Service{Repo: repo, Permissions: repo, Writer: repo, Pulls: repo, History: repo}
+	svc := &rollback.Service{Repo: repo, Permissions: repo, Writer: repo, Pulls: repo, History: repo, Files: repo}
 	req := rollback.Request{
 		Commit: cmd.SHA, Branch: defaultBranch, Requester: requester,
 		Config: cfg.Config, Detection: cfg.detection, RequireRelease: !cfg.Config.AllowAnyCommit,

@@ -171,7 +171,12 @@ func markRelease(ctx context.Context, base *Base, repo *githubapi.Repo, sha stri
 	if err != nil {
 		return false, err
 	}
-	rel, reason := release.Analyze(commit.Commit, detection)
+	// Only a Flux commit whose diff is more than rewritten values makes
+	// detection read the files themselves.
+	rel, reason, err := release.AnalyzeReading(ctx, commit.Commit, detection, repo)
+	if err != nil {
+		return false, err
+	}
 	if rel == nil {
 		logger.Debug().Str(logkey.Reason, reason).Msg("not a release")
 		return false, nil

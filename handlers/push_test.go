@@ -807,3 +807,74 @@ func TestPushListingGitHubsMaximumOfCommitsIsLogged(t *testing.T) {
 // pushMaximumWarning is logged for a push that may list only its latest
 // commits.
 const pushMaximumWarning = "the push lists GitHub's maximum of commits"
+
+// pushReindent re-indents the containers list of the web Deployment two
+// spaces deeper, as image-automation-controller's YAML library writes it.
+func pushReindent(s string) string {
+	return strings.NewReplacer(
+		"      - name: web\n        image:", "        - name: web\n          image:",
+		"        ports:\n        - containerPort: 8080\n", "          ports:\n            - containerPort: 8080\n",
+	).Replace(s)
+}
+
+func TestPushMarksReleasesFluxReformatted(t *testing.T) {
+	e := start(t)
+	repo := e.repo.Repo
+	pushCommit(t, repo, "main", sandbox.Human, "Name Flux's identity",
+		map[string]*fakegithub.File{".github/flux-rollback.yml": {Content: "version: 1\ndetection:\n  authors: [fluxcdbot]\n"}})
+	pushAnnounceBase(t, e)
+
+	// Flux moves the marked line and re-indents the list around it.
+	reformatted := pushCommit(t, repo, "main", sandbox.FluxV2, "Update from image update automation\n",
+		pushEdit(t, repo, "main", sandbox.DeploymentPath, func(s string) string {
+			return pushReindent(pushWebImage.ReplaceAllString(s, "${1}1.5.0${3}"))
+		}))
+	// A person re-indents it back, touching no image; another person bumps
+	// the marked line and scales the Deployment in the same commit.
+	tidy := pushCommit(t, repo, "main", sandbox.Human, "Update from image update automation\n",
+		pushEdit(t, repo, "main", sandbox.DeploymentPath, func(s string) string {
+			return strings.NewReplacer("        - name: web\n          image:", "      - name: web\n        image:",
+				"          ports:\n            - containerPort: 8080\n", "        ports:\n        - containerPort: 8080\n").Replace(s)
+		}))
+	bumpAndScale := pushCommit(t, repo, "main", sandbox.Human, "Update from image update automation\n",
+		pushEdit(t, repo, "main", sandbox.DeploymentPath, func(s string) string {
+			return strings.Replace(pushWebImage.ReplaceAllString(s, "${1}1.6.0${3}"), "replicas: 2", "replicas: 3", 1)
+		}))
+	pushDelivered(t)(repo.Push(e.ctx, "main"))
+
+	run := e.rollbackRun(t, repo, reformatted)
+	pushCheckReleaseRun(t, run, "web 1.4.2 -> 1.5.0", []string{
+		"| ghcr.io/acme/web | 1.4.2 | 1.5.0 | apps/web/deployment.yaml:18 |",
+	}, "main")
+	if !strings.Contains(run.Output.Summary, "Flux also reformatted `apps/web/deployment.yaml`") {
+		t.Errorf("the check run does not say Flux reformatted the file:\n%s", run.Output.Summary)
+	}
+	for name, sha := range map[string]string{"re-indent": tidy, "bump and scale": bumpAndScale} {
+		if runs := repo.CheckRuns(sha); len(runs) != 0 {
+			t.Errorf("the %s commit %s got check runs: %+v", name, sha[:7], runs)
+		}
+	}
+	// The Flux commit alone costs its file's two versions: the people's
+	// commits are not read, whatever their message.
+	var contents []string
+	for _, c := range e.apiCalls() {
+		if strings.Contains(c.Path, "/contents/"+sandbox.DeploymentPath) {
+			contents = append(contents, c.Path)
+		}
+	}
+	if len(contents) != 2 || !strings.Contains(strings.Join(contents, " "), "ref="+reformatted) {
+		t.Errorf("file reads %q, want the Deployment before and in %s", contents, reformatted[:7])
+	}
+	pushCheckCalls(t, e, pushCalls(pushConfigCallsWithFile, 3, 1)+2)
+
+	// Rolling it back is git's revert, which puts the old indentation back
+	// too; the people's commits since touched the same lines, so that
+	// revert conflicts and the tag is restored instead.
+	d, err := e.repo.ClickCheckRunAction(e.ctx, run.ID, report.ActionRollback, sandbox.Human.Login)
+	if err != nil || d.StatusCode != 200 {
+		t.Fatalf("click: %v, %+v", err, d)
+	}
+	if run := e.rollbackRun(t, repo, reformatted); !strings.Contains(run.Output.Title, "conflict") {
+		t.Errorf("the rollback of a release whose lines changed since = %q, want a conflict", run.Output.Title)
+	}
+}

@@ -33,7 +33,9 @@ type Commit struct {
 	SHA, Message      string
 	Author, Committer Identity
 	ParentCount       int
-	Files             []File
+	// Parent is the first parent's SHA ("" for a root commit).
+	Parent string
+	Files  []File
 }
 
 // What an ImageChange changed.
@@ -87,6 +89,11 @@ type Release struct {
 	Generation int
 	// Changes in file and line order.
 	Changes []ImageChange
+	// Reformatted lists the files whose formatting the release also changed
+	// (re-indented, a "---" dropped, a Flux v1 patch file written), found by
+	// AnalyzeReading. Reverting the release restores their old formatting
+	// too, as git revert would.
+	Reformatted []string
 }
 
 // Detect returns the release c is, or nil when it is not one. Analyze also
@@ -124,20 +131,27 @@ func Analyze(c Commit, opts Options) (*Release, string) {
 	if len(changes) == 0 {
 		return nil, "changes no image reference outside the ignored paths"
 	}
-	slices.SortStableFunc(changes, func(a, b ImageChange) int {
-		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
-	})
-	r := &Release{SHA: c.SHA, Generation: 2, Changes: changes}
-	for _, ch := range changes {
-		if ch.Setter == "" {
-			r.Generation = 1
-		}
-	}
+	r := newRelease(c.SHA, changes)
 	if r.Generation == 1 && !fluxV1Message.MatchString(firstLine(c.Message)) &&
 		!opts.authoredBy(c) && !opts.matchesMessage(c.Message) {
 		return nil, "changes only image references, but without Flux v2 setters, and neither a Flux v1 message nor a configured author or message pattern marks it as a release"
 	}
 	return r, ""
+}
+
+// newRelease orders changes by file and line; the release is of Flux v2
+// when every change carries a setter marker.
+func newRelease(sha string, changes []ImageChange) *Release {
+	slices.SortStableFunc(changes, func(a, b ImageChange) int {
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
+	})
+	r := &Release{SHA: sha, Generation: 2, Changes: changes}
+	for _, ch := range changes {
+		if ch.Setter == "" {
+			r.Generation = 1
+		}
+	}
+	return r
 }
 
 func firstLine(s string) string {

@@ -61,6 +61,7 @@ func Release(rel *release.Release, branch string) CheckRun {
 	var b strings.Builder
 	b.WriteString("Flux released this commit.\n\n")
 	writeChanges(&b, rel.Changes)
+	writeReformatted(&b, rel.Reformatted)
 	fmt.Fprintf(&b, "**Roll back** opens a pull request that reverts this commit on %s, exactly as `git revert %s` would.\n",
 		markdown.Code(branch), short(rel.SHA))
 	return CheckRun{
@@ -73,6 +74,20 @@ func Release(rel *release.Release, branch string) CheckRun {
 	}
 }
 
+// writeReformatted says which files the release rewrote beyond their image
+// references, and that the revert restores their formatting too.
+func writeReformatted(b *strings.Builder, files []string) {
+	if len(files) == 0 {
+		return
+	}
+	quoted := make([]string, len(files))
+	for i, f := range files {
+		quoted[i] = markdown.Code(f)
+	}
+	fmt.Fprintf(b, "Flux also reformatted %s in this commit (indentation, document markers or a patch file written): as data, only the image references above changed. Rolling back restores the earlier formatting too, as `git revert` does.\n\n",
+		strings.Join(quoted, ", "))
+}
+
 // Title summarises a release's image changes on one line, e.g.
 // "api-js master-f01225d -> master-26a4b87".
 func Title(changes []release.ImageChange) string {
@@ -80,7 +95,7 @@ func Title(changes []release.ImageChange) string {
 		return "Flux release"
 	}
 	first := changes[0]
-	title := fmt.Sprintf("%s %s -> %s", rollback.ShortImage(first.Image), first.From, first.To)
+	title := fmt.Sprintf("%s %s -> %s", rollback.ShortImage(first.Image), valueOrUnset(first.From), first.To)
 	if n := len(changes) - 1; n > 0 {
 		title += fmt.Sprintf(" and %d more", n)
 	}
@@ -95,9 +110,18 @@ func writeChanges(b *strings.Builder, changes []release.ImageChange) {
 		if c.Line > 0 {
 			file = fmt.Sprintf("%s:%d", c.File, c.Line)
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", markdown.Escape(c.Image), markdown.Escape(c.From), markdown.Escape(c.To), markdown.Escape(file))
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", markdown.Escape(c.Image), markdown.Escape(valueOrUnset(c.From)), markdown.Escape(c.To), markdown.Escape(file))
 	}
 	b.WriteString("\n")
+}
+
+// valueOrUnset shows the value a release replaced, or says there was none
+// in the file: a Flux v1 patch file sets a reference its manifest holds.
+func valueOrUnset(v string) string {
+	if v == "" {
+		return "(set in the manifest)"
+	}
+	return v
 }
 
 // InProgress is the check run while a rollback is being made.

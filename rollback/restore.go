@@ -70,7 +70,10 @@ func (s *Service) RestoreTo(ctx context.Context, req Request, image, tag string)
 	var newest []release.ImageChange
 	var source *Commit
 	for _, c := range commits {
-		rel := release.Detect(c.Commit, req.Detection)
+		rel, err := s.detect(ctx, c, req.Detection)
+		if err != nil {
+			return nil, err
+		}
 		if rel == nil {
 			continue
 		}
@@ -203,13 +206,18 @@ func (s *Service) superseded(ctx context.Context, commit *Commit, rel *release.R
 	if err != nil {
 		return nil, fmt.Errorf("read releases after %s: %w", commit.SHA[:7], err)
 	}
+	laterReleases := make([]*release.Release, len(commits))
+	for i, c := range commits {
+		if laterReleases[i], err = s.detect(ctx, c, detection); err != nil {
+			return nil, err
+		}
+	}
 	var out Superseded
 	for _, ch := range rel.Changes {
 		moved := MovedImage{Image: ch.Image, Policy: ch.Policy(), Before: ch.From}
 		// Oldest first, so the last later release is the one in force.
 		for i := len(commits) - 1; i >= 0; i-- {
-			c := commits[i]
-			later := release.Detect(c.Commit, detection)
+			c, later := commits[i], laterReleases[i]
 			if later == nil {
 				continue
 			}
@@ -292,7 +300,10 @@ func (s *Service) NewestRelease(ctx context.Context, req Request, image string) 
 			return "", fmt.Errorf("read history of %s: %w", branch, err)
 		}
 		for _, c := range commits[min(searched, len(commits)):] {
-			rel := release.Detect(c.Commit, req.Detection)
+			rel, err := s.detect(ctx, c, req.Detection)
+			if err != nil {
+				return "", err
+			}
 			if rel == nil {
 				continue
 			}

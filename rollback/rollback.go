@@ -53,6 +53,19 @@ type Service struct {
 	Writer      Writer
 	Pulls       PullRequests
 	History     History
+	// Files, when set, lets release detection read both versions of the
+	// files of a Flux commit whose diff is more than rewritten values.
+	Files release.FileReader
+}
+
+// detect decides whether c is a release, reading its files only where
+// release.AnalyzeReading must.
+func (s *Service) detect(ctx context.Context, c *Commit, opts release.Options) (*release.Release, error) {
+	rel, _, err := release.AnalyzeReading(ctx, c.Commit, opts, s.Files)
+	if err != nil {
+		return nil, fmt.Errorf("detect the release %s: %w", c.SHA[:min(7, len(c.SHA))], err)
+	}
+	return rel, nil
 }
 
 // Revert rolls back req.Commit by its exact revert on the head of
@@ -151,7 +164,10 @@ func (s *Service) target(ctx context.Context, req Request) (*Commit, *release.Re
 		return nil, nil, nil, &Refusal{Reason: ReasonUnsupported, Commit: commit.SHA,
 			Detail: fmt.Sprintf("commit %s has %d parents; only commits with one parent can be reverted", commit.SHA[:7], len(commit.Parents))}
 	}
-	rel := release.Detect(commit.Commit, req.Detection)
+	rel, err := s.detect(ctx, commit, req.Detection)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	if rel == nil && req.RequireRelease {
 		return nil, nil, nil, &Refusal{Reason: ReasonNotARelease, Commit: commit.SHA,
 			Detail: fmt.Sprintf("commit %s is not a Flux release commit", commit.SHA[:7])}
