@@ -37,6 +37,14 @@ func (s *Service) Restore(ctx context.Context, req Request) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, ch := range rel.Changes {
+		if ch.From == "" {
+			// A Flux v1 patch file sets a reference whose earlier value
+			// lives in the patched manifest, not in this file.
+			return nil, &Refusal{Reason: ReasonUnsupported, Commit: commit.SHA,
+				Detail: fmt.Sprintf("%s sets %s in %s, which held no earlier value there; only the exact revert can undo it", commit.SHA[:7], ch.To, ch.File)}
+		}
+	}
 	later, err := s.superseded(ctx, commit, rel, head, req.Detection)
 	if err != nil {
 		return nil, err
