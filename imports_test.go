@@ -12,6 +12,7 @@ import (
 // not depend on a GitHub client or on a git implementation, even indirectly.
 var domainPackages = []string{
 	"./command",
+	"./fluxstatus",
 	"./hold",
 	"./release",
 	"./repoconfig",

@@ -178,7 +178,7 @@ func TestLoad(t *testing.T) {
 			repos:  map[string]string{"acme/.github": "main"},
 			ref:    "main",
 			source: "acme/gitops/.github/flux-rollback.yml@main",
-			parse:  "line 2: minimum_rol: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request, hold",
+			parse:  "line 2: minimum_rol: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request, hold, status_contexts, on_failure",
 		},
 		"broken org file is a parse error naming it": {
 			files:  map[string]string{"acme/.github/flux-rollback.yml": "minimum_role: admin\n"},
@@ -196,7 +196,7 @@ func TestLoad(t *testing.T) {
 			ref:    "main",
 			source: "acme/gitops/.github/flux-rollback.yml@main",
 			parse: "version: missing: add `version: 1` at the top of the file\n" +
-				"line 1: remote: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request, hold",
+				"line 1: remote: unknown key; known keys here: version, enabled, branches, detection, minimum_role, allow_any_commit, branch_prefix, pull_request, hold, status_contexts, on_failure",
 		},
 		"500 reading the repo file is a load error": {
 			files:  map[string]string{"acme/.github/flux-rollback.yml": orgFile},

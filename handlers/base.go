@@ -35,5 +35,6 @@ func All(base *Base) []githubapp.EventHandler {
 		&CheckSuite{Base: base},
 		&IssueComment{Base: base},
 		&CommitComment{Base: base},
+		&Status{Base: base},
 	}
 }

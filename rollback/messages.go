@@ -38,6 +38,7 @@ func revertPullRequest(c *Commit, rel *release.Release, req Request, branch stri
 	}
 
 	var b strings.Builder
+	b.WriteString(causeQuote(req))
 	fmt.Fprintf(&b, "Reverts [%s](%s): %s\n\n", short, c.URL, markdown.Code(subject(c.Message)))
 	if rel != nil && len(rel.Changes) > 0 {
 		writeImageTable(&b, rel.Changes, "Released", "Rolled back to")

@@ -26,6 +26,11 @@ type Request struct {
 	Detection release.Options
 	// RequireRelease refuses commits that are not Flux releases.
 	RequireRelease bool
+	// Cause, for a rollback the App asks for by itself (RevertOnFailure),
+	// says why; the pull request quotes it.
+	Cause string
+
+	automatic bool
 }
 
 // Outcome is a rollback that has a pull request.
@@ -115,6 +120,9 @@ func withTargets(out *Outcome, rel *release.Release) *Outcome {
 
 // authorize refuses users below the configured minimum role.
 func (s *Service) authorize(ctx context.Context, req Request) error {
+	if req.automatic {
+		return nil // the App asks by itself
+	}
 	role, err := s.Permissions.Role(ctx, req.Requester)
 	if err != nil {
 		return fmt.Errorf("read permission of %s: %w", req.Requester, err)
@@ -237,7 +245,11 @@ func (s *Service) commitAndOpen(ctx context.Context, req Request, commit *Commit
 	}
 	if !existing {
 		p := req.Config.PullRequest
-		if err := s.Pulls.Decorate(ctx, opened.Number, p.Labels, p.Reviewers, p.TeamReviewers); err != nil {
+		reviewers, err := s.reviewers(ctx, req, commit)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Pulls.Decorate(ctx, opened.Number, p.Labels, reviewers, p.TeamReviewers); err != nil {
 			return nil, fmt.Errorf("label pull request #%d: %w", opened.Number, err)
 		}
 	}

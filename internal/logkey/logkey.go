@@ -28,6 +28,9 @@ const (
 	SHA           = "sha"            // the commit acted on
 	Source        = "source"         // where a configuration came from
 	Stack         = "stack"          // a recovered panic's stack
+	StatusContext = "status_context" // a commit status's context
+	StatusState   = "status_state"   // a commit status's state
+	Warned        = "warned"         // releases whose check run shows Flux failing
 	User          = "user"           // the GitHub login that asked
 	Version       = "version"        // flux-rollback's version
 )

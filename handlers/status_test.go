@@ -1,0 +1,244 @@
+package handlers_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fluxrollback/flux-rollback/fakegithub"
+	"github.com/fluxrollback/flux-rollback/repoconfig"
+	"github.com/fluxrollback/flux-rollback/report"
+	"github.com/fluxrollback/flux-rollback/sandbox"
+	"github.com/fluxrollback/flux-rollback/server"
+)
+
+// Contexts as Flux's notification-controller writes them: the Kustomization's
+// kind and name, lower-cased, and the first part of the Provider's UID, which
+// tells clusters apart.
+const (
+	fluxCluster1 = "kustomization/apps/1a2b3c4d"
+	fluxCluster2 = "kustomization/apps/9f8e7d6c"
+	fluxCluster3 = "kustomization/apps/5e6f7a8b"
+)
+
+// fluxReports posts a status on sha as Flux's github Provider does (failure
+// for an error event, success for an info event; the description is the
+// event's reason, split and lower-cased) and checks that the app accepted
+// the delivery.
+func fluxReports(t *testing.T, e *env, sha, context, state string) {
+	t.Helper()
+	description := map[string]string{"failure": "health check failed", "success": "reconciliation succeeded"}[state]
+	pushDelivered(t)(e.repo.PostStatus(e.ctx, sha, fakegithub.StatusSpec{
+		State: state, Context: context, Description: description, Creator: "flux-status-bot",
+	}))
+}
+
+func TestFluxFailureWarnsOnTheReleaseUntilASuccess(t *testing.T) {
+	e := start(t)
+	parent, _ := e.repo.Ref("heads/main")
+	fluxReports(t, e, parent, fluxCluster1, "success")
+	release, before := releasedAPIJS(t, e)
+
+	fluxReports(t, e, release, fluxCluster1, "failure")
+	run := e.rollbackRun(t, e.repo.Repo, release)
+	if run.Output.Title != "Flux reports "+fluxCluster1+" failing since this release" {
+		t.Errorf("title = %q", run.Output.Title)
+	}
+	link := "https://github.com/acme/deploy/commit/" + release
+	for _, want := range []string{"`" + fluxCluster1 + "`", "health check failed", " UTC", link, "**failing** since this release", before.Output.Summary} {
+		if !strings.Contains(run.Output.Summary, want) {
+			t.Errorf("the summary does not show %q:\n%s", want, run.Output.Summary)
+		}
+	}
+	if !slices.Equal(run.Actions, before.Actions) || run.Conclusion != "neutral" || run.Status != "completed" {
+		t.Errorf("buttons %+v, %s %s; want the Roll back button kept", run.Actions, run.Status, run.Conclusion)
+	}
+	// The same failure again changes nothing.
+	e.GitHub.ResetRequests()
+	fluxReports(t, e, release, fluxCluster1, "failure")
+	for _, r := range e.apiCalls() {
+		if r.Method == "PATCH" {
+			t.Errorf("a repeated failure updated the check run: %s %s", r.Method, r.Path)
+		}
+	}
+
+	fluxReports(t, e, release, fluxCluster1, "success")
+	run = e.rollbackRun(t, e.repo.Repo, release)
+	if run.Output.Title != before.Output.Title || run.Output.Summary != before.Output.Summary || !slices.Equal(run.Actions, before.Actions) {
+		t.Errorf("after the success the check run shows\n%q\n%s\nwant it as before:\n%q\n%s", run.Output.Title, run.Output.Summary, before.Output.Title, before.Output.Summary)
+	}
+	if len(e.repo.PullRequests()) != 0 {
+		t.Errorf("on_failure: warn opened %+v", e.repo.PullRequests())
+	}
+}
+
+func TestFluxFailureOnALaterCommitBlamesTheReleasesSinceTheLastSuccess(t *testing.T) {
+	e := start(t)
+	earlier, err := e.repo.ReleaseV1(e.ctx, apiJS, "master-aaaaaaa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fluxReports(t, e, earlier, fluxCluster1, "success")
+	release, _ := releasedAPIJS(t, e)
+	human, err := e.repo.EditByHand(e.ctx, "README.md", "Document the deploy", func(string) string { return "# deploy\n" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	fluxReports(t, e, human, fluxCluster1, "failure")
+
+	if run := e.rollbackRun(t, e.repo.Repo, release); !strings.HasPrefix(run.Output.Title, "Flux reports "+fluxCluster1+" failing") ||
+		!strings.Contains(run.Output.Summary, "https://github.com/acme/deploy/commit/"+human) {
+		t.Errorf("the release before the failed commit is not blamed:\n%s\n%s", run.Output.Title, run.Output.Summary)
+	}
+	if run := e.rollbackRun(t, e.repo.Repo, earlier); strings.Contains(run.Output.Title, "Flux") {
+		t.Errorf("the release Flux reported healthy is blamed: %s", run.Output.Title)
+	}
+	if runs := rollbackRuns(e.repo.Repo, human); len(runs) != 0 {
+		t.Errorf("the person's commit got a check run: %+v", runs)
+	}
+}
+
+func TestFluxTwoClustersOneFailing(t *testing.T) {
+	e := start(t)
+	parent, _ := e.repo.Ref("heads/main")
+	fluxReports(t, e, parent, fluxCluster1, "success")
+	fluxReports(t, e, parent, fluxCluster2, "success")
+	release, before := releasedAPIJS(t, e)
+	fluxReports(t, e, release, fluxCluster2, "success")
+	fluxReports(t, e, release, fluxCluster1, "failure")
+
+	run := e.rollbackRun(t, e.repo.Repo, release)
+	if run.Output.Title != "Flux reports "+fluxCluster1+" failing since this release" {
+		t.Errorf("title = %q", run.Output.Title)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(run.Output.Summary, "\n") {
+		for _, c := range []string{fluxCluster1, fluxCluster2} {
+			if strings.HasPrefix(line, "| `"+c+"` |") {
+				rows[c] = line
+			}
+		}
+	}
+	if !strings.Contains(rows[fluxCluster1], "**failing** since this release") || !strings.Contains(rows[fluxCluster2], "| succeeded | reconciliation succeeded |") {
+		t.Errorf("each cluster's latest state is not listed:\n%s", run.Output.Summary)
+	}
+
+	// The second cluster failing too is counted; the first recovering leaves
+	// the second's warning.
+	fluxReports(t, e, release, fluxCluster2, "failure")
+	if run := e.rollbackRun(t, e.repo.Repo, release); run.Output.Title != "Flux reports 2 Kustomizations failing since this release" {
+		t.Errorf("title = %q", run.Output.Title)
+	}
+	fluxReports(t, e, release, fluxCluster1, "success")
+	if run := e.rollbackRun(t, e.repo.Repo, release); run.Output.Title != "Flux reports "+fluxCluster2+" failing since this release" {
+		t.Errorf("title = %q", run.Output.Title)
+	}
+	fluxReports(t, e, release, fluxCluster2, "success")
+	if run := e.rollbackRun(t, e.repo.Repo, release); run.Output.Title != before.Output.Title || run.Output.Summary != before.Output.Summary {
+		t.Errorf("not cleared: %q\n%s", run.Output.Title, run.Output.Summary)
+	}
+}
+
+func openPullRequestOnFailure(c *server.Config) {
+	c.Rollback.Defaults.OnFailure = repoconfig.OnFailureOpenPullRequest
+	c.Rollback.Defaults.PullRequest.Reviewers = []string{"octocat"}
+}
+
+func TestFluxFailureOpensOneRollbackPullRequest(t *testing.T) {
+	e := start(t, openPullRequestOnFailure)
+	e.repo.SetPermission("octocat", "write")
+	e.repo.SetPermission(sandbox.FluxV1.Login, "write") // the account Flux commits as
+	parent, _ := e.repo.Ref("heads/main")
+	fluxReports(t, e, parent, fluxCluster1, "success")
+	release, _ := releasedAPIJS(t, e)
+
+	// Three clusters report the same commit failing.
+	for _, c := range []string{fluxCluster1, fluxCluster2, fluxCluster3} {
+		fluxReports(t, e, release, c, "failure")
+	}
+
+	prs := e.repo.PullRequests()
+	if len(prs) != 1 {
+		t.Fatalf("want one pull request, got %+v", prs)
+	}
+	pr := prs[0]
+	if pr.Head != "rollback-"+release[:7] || pr.Base != "main" || pr.State != "open" || pr.Merged || pr.User != sandbox.AppSlug+"[bot]" {
+		t.Errorf("pull request %+v", pr)
+	}
+	if !strings.HasPrefix(pr.Body, "> **Flux reports `"+fluxCluster1+"` failing since this release**: health check failed") ||
+		!strings.Contains(pr.Body, "Requested by @"+sandbox.AppSlug+"[bot]") {
+		t.Errorf("the body does not quote the failure:\n%s", pr.Body)
+	}
+	slices.Sort(pr.RequestedReviewers)
+	if want := []string{sandbox.FluxV1.Login, "octocat"}; !slices.Equal(pr.RequestedReviewers, want) {
+		t.Errorf("reviewers = %v, want the release's committer and the configured reviewer %v", pr.RequestedReviewers, want)
+	}
+	head, _ := e.repo.Ref("heads/" + pr.Head)
+	if got := changedPaths(t, e.repo.Repo, release, head); !slices.Contains(got, sandbox.KustomizationPath) {
+		t.Errorf("the pull request changes %v", got)
+	}
+
+	run := e.rollbackRun(t, e.repo.Repo, release)
+	if !strings.HasPrefix(run.Output.Title, "Flux reports 3 Kustomizations failing") || !strings.Contains(run.Output.Summary, "#1") {
+		t.Errorf("check run:\n%s\n%s", run.Output.Title, run.Output.Summary)
+	}
+	if main, _ := e.repo.Ref("heads/main"); main != release {
+		t.Errorf("main moved to %s: the app must never merge", main)
+	}
+}
+
+func TestFluxFailureOpensNothingAfterAPersonRolledBack(t *testing.T) {
+	e := start(t, openPullRequestOnFailure)
+	e.repo.SetPermission("octocat", "write")
+	release, run := releasedAPIJS(t, e)
+	pushDelivered(t)(click(t, e, run, report.ActionRollback, sandbox.Human.Login), nil)
+	if _, _, err := e.repo.MergePullRequest(e.ctx, 1, sandbox.Human.Login, fakegithub.MergeMethodMerge); err != nil {
+		t.Fatal(err)
+	}
+
+	fluxReports(t, e, release, fluxCluster1, "failure")
+	prs := e.repo.PullRequests()
+	if len(prs) != 1 || !prs[0].Merged {
+		t.Fatalf("want only the person's merged pull request, got %+v", prs)
+	}
+	if run := e.rollbackRun(t, e.repo.Repo, release); !strings.HasPrefix(run.Output.Title, "Flux reports") {
+		t.Errorf("the failure is not shown: %q", run.Output.Title)
+	}
+}
+
+func TestStatusFromCIIsIgnoredWithoutAGitHubCall(t *testing.T) {
+	e := start(t, openPullRequestOnFailure)
+	release, before := releasedAPIJS(t, e)
+	e.GitHub.ResetRequests()
+	for _, ctx := range []string{"ci/circleci: build", "continuous-integration/jenkins/branch", "default", "helmrelease/podinfo/1a2b3c4d"} {
+		for _, state := range []string{"pending", "failure", "error", "success"} {
+			pushDelivered(t)(e.repo.PostStatus(e.ctx, release, fakegithub.StatusSpec{State: state, Context: ctx, Creator: "ci-bot"}))
+		}
+	}
+	if calls := e.apiCalls(); len(calls) != 0 {
+		t.Errorf("statuses of other contexts made %d GitHub calls:\n%s", len(calls), routes(calls))
+	}
+	if run := e.rollbackRun(t, e.repo.Repo, release); run.Output != before.Output {
+		t.Errorf("the check run changed: %+v", run.Output)
+	}
+}
+
+// TestFluxStatusGitHubCalls holds the cost of a Flux failure on a release
+// right after a success: the configuration (two reads without a file), the
+// branch's commits, the statuses of two commits, the release's check run,
+// and its update.
+func TestFluxStatusGitHubCalls(t *testing.T) {
+	e := start(t)
+	parent, _ := e.repo.Ref("heads/main")
+	fluxReports(t, e, parent, fluxCluster1, "success")
+	release, _ := releasedAPIJS(t, e)
+	e.GitHub.ResetRequests()
+	fluxReports(t, e, release, fluxCluster1, "failure")
+	calls := e.apiCalls()
+	if len(calls) != 7 {
+		t.Errorf("a Flux failure took %d GitHub calls, want 7:\n%s", len(calls), routes(calls))
+	}
+	if strings.Count(routes(calls), "/status?") != 2 {
+		t.Errorf("read the statuses of other than two commits:\n%s", routes(calls))
+	}
+}
