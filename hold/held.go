@@ -205,8 +205,11 @@ func findHeldComment(line string) (h Held, start int, ok bool) {
 	if !strings.Contains(line, heldKey) {
 		return Held{}, 0, false
 	}
+	// The comment is the first run of '#'s whose rest of the line is a
+	// held marker. YAML wants blank space before a comment, but the parser
+	// also takes one right after a quoted value, and so does the controller.
 	for p := 0; p < len(line); p++ {
-		if line[p] != '#' || (p > 0 && line[p-1] != ' ' && line[p-1] != '\t') {
+		if line[p] != '#' || (p > 0 && line[p-1] == '#') {
 			continue
 		}
 		inner := strings.TrimLeft(line[p:], "#")

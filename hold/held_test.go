@@ -129,6 +129,11 @@ func TestFindHeld(t *testing.T) {
 			want: []Held{{Line: 1, Policy: "flux-system:api", Original: `{"$imagepolicy": "flux-system:api"}`, Release: "d4cc490", Value: "x#1",
 				Text: heldLine("flux-system:api"), col: 11}},
 		},
+		"a comment right after a quoted value": {
+			content: `a: "x:1"#` + heldLine("flux-system:api") + "\n",
+			want: []Held{{Line: 1, Policy: "flux-system:api", Original: `{"$imagepolicy": "flux-system:api"}`, Release: "d4cc490", Value: "x:1",
+				Text: heldLine("flux-system:api"), col: 9}},
+		},
 		"an original that is no marker is refused": {
 			content: `a: x:1 # {"$flux-rollback-hold": "flux-system:api", "rolled_back": "d4cc490", "was": "{\"$imagepolicy\": \"flux-system:web\"}"}` + "\n" +
 				`b: x:1 # {"$flux-rollback-hold": "flux-system:api", "rolled_back": "d4cc490", "was": "rm -rf"}` + "\n",

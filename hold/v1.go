@@ -194,7 +194,6 @@ func LockV1(content []byte, lines []int, release, user string) ([]byte, []Worklo
 	if len(locked) == 0 {
 		return content, nil
 	}
-	eol := lineEnding(ls)
 	var b strings.Builder
 	for i, l := range ls {
 		b.WriteString(l)
@@ -203,6 +202,10 @@ func LockV1(content []byte, lines []int, release, user string) ([]byte, []Worklo
 			continue
 		}
 		last := !hasEOL(l)
+		eol := l[len(trimEOL(l)):]
+		if last {
+			eol = lineEnding(ls)
+		}
 		if last {
 			// The file ends without a line ending: so it still does
 			// after the added lines.
@@ -267,10 +270,11 @@ func lockAnchor(d v1Doc, ls []string) (after int, indent string, ok bool) {
 	return 0, "", false
 }
 
-// lineEnding is the file's line ending: "\r\n" when its first line ends so.
+// lineEnding is the file's line ending, as its first line ends; "\n" for
+// a file of one line.
 func lineEnding(ls []string) string {
-	if len(ls) > 0 && strings.HasSuffix(ls[0], "\r\n") {
-		return "\r\n"
+	if len(ls) > 0 && hasEOL(ls[0]) {
+		return ls[0][len(trimEOL(ls[0])):]
 	}
 	return "\n"
 }
