@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
@@ -240,5 +241,40 @@ func TestFluxStatusGitHubCalls(t *testing.T) {
 	}
 	if strings.Count(routes(calls), "/status?") != 2 {
 		t.Errorf("read the statuses of other than two commits:\n%s", routes(calls))
+	}
+}
+
+// TestFluxConcurrentFailuresOpenOnePullRequest has three clusters report the
+// release failing at the same moment: one pull request, and a check run that
+// names all three.
+func TestFluxConcurrentFailuresOpenOnePullRequest(t *testing.T) {
+	e := start(t, openPullRequestOnFailure)
+	e.repo.SetPermission("octocat", "write")
+	release, _ := releasedAPIJS(t, e)
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for _, c := range []string{fluxCluster1, fluxCluster2, fluxCluster3} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.repo.PostStatus(e.ctx, release, fakegithub.StatusSpec{State: "failure", Context: c, Description: "health check failed"})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if prs := e.repo.PullRequests(); len(prs) != 1 || prs[0].Head != "rollback-"+release[:7] {
+		t.Fatalf("want one rollback pull request, got %+v", prs)
+	}
+	// Whichever delivery wrote last read every status GitHub held by then;
+	// one more status from Flux settles it if they raced.
+	fluxReports(t, e, release, fluxCluster1, "failure")
+	if run := e.rollbackRun(t, e.repo.Repo, release); !strings.HasPrefix(run.Output.Title, "Flux reports 3 Kustomizations failing") {
+		t.Errorf("title = %q", run.Output.Title)
 	}
 }
