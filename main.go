@@ -18,6 +18,7 @@ const usage = `usage: flux-rollback <command> [flags]
 commands:
   serve         run the GitHub App
   check-config  check the server configuration and a repository's .github/flux-rollback.yml
+  register      register the GitHub App on github.com or GitHub Enterprise Server
   demo          play a release and its rollback on the embedded GitHub
   version       print the version and the commit it was built from
 
@@ -40,6 +41,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return fail(stderr, serve(ctx, args[1:], stdout, stderr))
 	case "check-config":
 		return fail(stderr, checkConfig(args[1:], stdout))
+	case "register":
+		return fail(stderr, registerCommand(ctx, args[1:], stdout, stderr))
 	case "demo":
 		return fail(stderr, demoCommand(ctx, args[1:], stdin, stdout))
 	case "version":

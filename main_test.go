@@ -250,6 +250,7 @@ func TestEveryCommandAnswersHelp(t *testing.T) {
 var commandFlags = map[string][]string{
 	"serve":        {"config"},
 	"check-config": {"config", "repo-file"},
+	"register":     {"webhook-url", "name", "org", "github-url", "api-url", "homepage", "public", "listen", "out", "output", "secret-name"},
 	"demo":         {"keep"},
 	"version":      nil,
 }

@@ -113,6 +113,8 @@ type GitHub struct {
 	failures      []*failure
 	limits        rateLimits
 	faults        faultState
+	manifests     map[string]*pendingManifest // by code, until converted
+	registrations []Registration
 }
 
 // New returns a fake GitHub that knows the app described by opts.

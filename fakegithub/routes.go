@@ -42,6 +42,7 @@ func (g *GitHub) routes() []*route {
 		app("GET", "/app/hook/deliveries/{delivery_id}", g.getDelivery),
 		{method: "POST", path: "/app/hook/deliveries/{delivery_id}/attempts", auth: authApp, unlocked: true, handle: g.redeliver},
 		{method: "GET", path: "/rate_limit", auth: authInstallation, handle: g.getRateLimit},
+		{method: "POST", path: "/app-manifests/{code}/conversions", auth: authNone, handle: g.convertManifest},
 
 		repo("GET", "/repos/{owner}/{repo}", metadata, g.getRepo),
 		repo("GET", "/repos/{owner}/{repo}/branches/{branch}", contentsRead, g.getBranch),

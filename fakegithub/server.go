@@ -86,6 +86,10 @@ func (g *GitHub) newMux() *http.ServeMux {
 	// (raw.githubusercontent.com on GitHub), which go-github's
 	// DownloadContents fetches for files over 1 MB.
 	mux.HandleFunc("GET /raw/{owner}/{repo}/{sha}/{path...}", g.serveRaw)
+	// Not API routes either: the registration form of the App manifest
+	// flow, on a user's account and on an organization.
+	mux.HandleFunc("POST /settings/apps/new", g.serveManifestForm)
+	mux.HandleFunc("POST /organizations/{org}/settings/apps/new", g.serveManifestForm)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		g.mu.Lock()
 		g.limits.preview(w.Header(), "anonymous")
