@@ -111,14 +111,14 @@ func Run(ctx context.Context, opts Options) error {
 		time.Since(started).Round(time.Millisecond), pr.Number, "api-js"))
 
 	if opts.Keep {
-		return keep(ctx, p, sb)
+		return keep(ctx, p, sb, release)
 	}
 	return nil
 }
 
 // keep leaves the servers running and tells how to talk to them. Secrets are
 // written to files, never printed.
-func keep(ctx context.Context, p printer, sb *sandbox.Sandbox) error {
+func keep(ctx context.Context, p printer, sb *sandbox.Sandbox, release string) error {
 	dir, err := os.MkdirTemp("", "flux-rollback-demo-")
 	if err != nil {
 		return err
@@ -130,6 +130,10 @@ func keep(ctx context.Context, p printer, sb *sandbox.Sandbox) error {
 		return err
 	}
 	if err := os.WriteFile(tokenFile, []byte(sb.GitHub.IssueToken(sandbox.InstallationID)), 0o600); err != nil {
+		return err
+	}
+	fluxTokenFile := filepath.Join(dir, "flux-token")
+	if err := os.WriteFile(fluxTokenFile, []byte(sb.GitHub.IssueTokenWith(sandbox.InstallationID, fluxStatusPermissions)), 0o600); err != nil {
 		return err
 	}
 	p.title("Both servers keep running; Ctrl-C stops them.")
@@ -146,11 +150,18 @@ Inspect the embedded GitHub with an installation token:
   curl -s -H "Authorization: token $(cat %s)" %s/repos/acme/deploy/pulls
   curl -s -H "Authorization: token $(cat %s)" %s/repos/acme/deploy/commits/main/check-runs
 
+Play Flux's notification-controller reporting the release failing, then
+healthy again, as its github Provider posts it (docs/flux-alerts.md), and look
+at the Rollback check run after each:
+
+%s
+
 Watch flux-rollback:
 
   curl -s %s/api/health
   curl -s %s/metrics
-`, secretFile, sb.AppURL, tokenFile, sb.GitHubURL, tokenFile, sb.GitHubURL, sb.AppURL, sb.AppURL)
+`, secretFile, sb.AppURL, tokenFile, sb.GitHubURL, tokenFile, sb.GitHubURL,
+		fluxStatusCommands(sb.GitHubURL, fluxTokenFile, tokenFile, release), sb.AppURL, sb.AppURL)
 	wait, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-wait.Done()

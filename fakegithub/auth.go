@@ -164,6 +164,19 @@ func (g *GitHub) IssueToken(installationID int64) string {
 	return raw
 }
 
+// IssueTokenWith returns a valid token of the installation with other
+// permissions than the App's, such as one with statuses:write that plays
+// another integration (Flux's Provider) posting on the same repositories.
+func (g *GitHub) IssueTokenWith(installationID int64, permissions map[string]string) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, ok := g.installations[installationID]; !ok {
+		panic(fmt.Sprintf("fakegithub: IssueTokenWith: unknown installation %d", installationID))
+	}
+	raw, _ := g.issueTokenLocked(installationID, copyPermissions(permissions), nil)
+	return raw
+}
+
 func copyPermissions(p map[string]string) map[string]string {
 	out := make(map[string]string, len(p))
 	for k, v := range p {

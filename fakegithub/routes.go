@@ -29,6 +29,7 @@ func (g *GitHub) routes() []*route {
 		pullsRead    = "pull_requests:read"
 		pulls        = "pull_requests:write"
 		statusesRead = "statuses:read"
+		statuses     = "statuses:write"
 		issuesRead   = "issues:read|pull_requests:read"
 		issues       = "issues:write|pull_requests:write"
 	)
@@ -68,6 +69,7 @@ func (g *GitHub) routes() []*route {
 		repo("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs", checksRead, g.listCheckRuns),
 		repo("GET", "/repos/{owner}/{repo}/commits/{ref}/statuses", statusesRead, g.listStatuses),
 		repo("GET", "/repos/{owner}/{repo}/commits/{ref}/status", statusesRead, g.combinedStatus),
+		repo("POST", "/repos/{owner}/{repo}/statuses/{sha}", statuses, g.createStatus),
 
 		repo("POST", "/repos/{owner}/{repo}/pulls", pulls, g.createPull),
 		repo("GET", "/repos/{owner}/{repo}/pulls", pullsRead, g.listPulls),

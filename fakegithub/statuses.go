@@ -47,7 +47,7 @@ type StatusSpec struct {
 // webhook GitHub then sends to the app.
 func (r *Repo) PostStatus(ctx context.Context, sha string, spec StatusSpec) (*Delivery, error) {
 	r.gh.mu.Lock()
-	ev, err := r.postStatusLocked(sha, spec)
+	_, ev, err := r.postStatusLocked(sha, spec)
 	r.gh.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("post status on %s: %w", sha, err)
@@ -55,18 +55,18 @@ func (r *Repo) PostStatus(ctx context.Context, sha string, spec StatusSpec) (*De
 	return r.gh.deliver(ctx, ev)
 }
 
-func (r *Repo) postStatusLocked(sha string, spec StatusSpec) (event, error) {
+func (r *Repo) postStatusLocked(sha string, spec StatusSpec) (*commitStatus, event, error) {
 	g := r.gh
 	h, ok := parseHash(sha)
 	if !ok || len(sha) != 40 {
-		return event{}, fmt.Errorf("%q is not a full commit SHA", sha)
+		return nil, event{}, fmt.Errorf("%q is not a full commit SHA", sha)
 	}
 	commit, err := r.obj.commit(h)
 	if err != nil {
-		return event{}, fmt.Errorf("no commit %s", sha)
+		return nil, event{}, fmt.Errorf("no commit %s", sha)
 	}
 	if !statusStates[spec.State] {
-		return event{}, fmt.Errorf("state %q is not one of error, failure, pending, success", spec.State)
+		return nil, event{}, fmt.Errorf("state %q is not one of error, failure, pending, success", spec.State)
 	}
 	if spec.Context == "" {
 		spec.Context = "default"
@@ -80,12 +80,12 @@ func (r *Repo) postStatusLocked(sha string, spec StatusSpec) (event, error) {
 
 	p, err := r.basePayloadLocked("", creator)
 	if err != nil {
-		return event{}, err
+		return nil, event{}, err
 	}
 	c := &call{g: g, repo: r, base: g.apiURL}
 	rc, err := c.repoCommitJSON(commit, false)
 	if err != nil {
-		return event{}, err
+		return nil, event{}, err
 	}
 	p["id"] = st.id
 	p["sha"] = sha
@@ -99,7 +99,7 @@ func (r *Repo) postStatusLocked(sha string, spec StatusSpec) (event, error) {
 	p["branches"] = r.branchesContainingLocked(h)
 	p["created_at"] = st.createdAt.Format("2006-01-02T15:04:05-07:00")
 	p["updated_at"] = st.createdAt.Format("2006-01-02T15:04:05-07:00")
-	return r.eventLocked("status", "", p), nil
+	return st, r.eventLocked("status", "", p), nil
 }
 
 func avatarURL(u *user) string {
@@ -239,4 +239,33 @@ func (g *GitHub) combinedStatus(c *call) {
 		CommitURL:     ptr(api + "/commits/" + sha),
 		RepositoryURL: ptr(api),
 	})
+}
+
+// createStatus serves POST /repos/{owner}/{repo}/statuses/{sha}, as Flux's
+// github Provider calls it, and then delivers the status webhook without
+// making the caller wait, as GitHub does. The creator is the token's App.
+func (g *GitHub) createStatus(c *call) {
+	var req struct {
+		State       string `json:"state"`
+		TargetURL   string `json:"target_url"`
+		Description string `json:"description"`
+		Context     string `json:"context"`
+	}
+	if !c.decode(&req) {
+		return
+	}
+	if !statusStates[req.State] {
+		c.validationFailed(validationError{Resource: "Status", Field: "state", Code: "custom", Message: "state is not included in the list"})
+		return
+	}
+	sha := c.param("sha")
+	st, ev, err := c.repo.postStatusLocked(sha, StatusSpec{
+		State: req.State, Context: req.Context, Description: req.Description, TargetURL: req.TargetURL, Creator: g.BotLogin(),
+	})
+	if err != nil {
+		c.unprocessable("No commit found for SHA: " + sha)
+		return
+	}
+	c.json(http.StatusCreated, statusJSON(g, c.repo, st, c.apiURL()))
+	go func() { _, _ = g.deliver(context.Background(), ev) }()
 }

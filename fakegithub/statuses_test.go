@@ -6,7 +6,9 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-github/v57/github"
 
@@ -136,4 +138,47 @@ func keys(m map[string]any) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestCreateStatusThroughTheAPI posts a status as Flux's Provider does, with
+// a token that may write statuses, and receives the webhook GitHub sends
+// after answering.
+func TestCreateStatusThroughTheAPI(t *testing.T) {
+	e := newEnv(t)
+	rc := withReceiver(t, e)
+	sha, _, err := e.repo.CommitAndPush(ctx, "main", fakegithub.CommitSpec{Message: "one", Author: fluxAuthor,
+		Files: map[string]*fakegithub.File{"a.yaml": {Content: "a: 1\n"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flux := e.client(t, e.gh.IssueTokenWith(installationID, map[string]string{"statuses": "write", "metadata": "read"}))
+	in := &github.RepoStatus{State: github.String("failure"), Context: github.String("kustomization/apps/1a2b3c4d"), Description: github.String("health check failed")}
+	st, resp, err := flux.Repositories.CreateStatus(ctx, "acme", "deploy", sha, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusCreated || st.GetState() != "failure" || st.GetContext() != "kustomization/apps/1a2b3c4d" ||
+		st.GetCreator().GetLogin() != "flux-rollback[bot]" || st.GetID() == 0 {
+		t.Fatalf("created %d %+v", resp.StatusCode, st)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if got := rc.last(t); got.event == "status" {
+			if ev := got.payload.(*github.StatusEvent); ev.GetID() != st.GetID() || ev.GetSHA() != sha {
+				t.Fatalf("webhook %+v", ev)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no status webhook")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	_, _, err = e.installationClient(t).Repositories.CreateStatus(ctx, "acme", "deploy", sha, in)
+	wantStatus(t, err, http.StatusForbidden, "Resource not accessible by integration")
+	_, _, err = flux.Repositories.CreateStatus(ctx, "acme", "deploy", sha, &github.RepoStatus{State: github.String("broken")})
+	wantStatus(t, err, http.StatusUnprocessableEntity, "Validation Failed")
+	_, _, err = flux.Repositories.CreateStatus(ctx, "acme", "deploy", strings.Repeat("1", 40), in)
+	wantStatus(t, err, http.StatusUnprocessableEntity, "No commit found for SHA: "+strings.Repeat("1", 40))
 }
