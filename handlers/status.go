@@ -86,6 +86,11 @@ func (h *Status) Handle(ctx context.Context, eventType, deliveryID string, paylo
 		return nil
 	}
 	branch := watchedBranch(cfg, onBranches, defaultBranch)
+	if branch == "" && len(onBranches) >= maxStatusBranches {
+		// GitHub lists at most 10 of the branches holding the commit; the
+		// default branch may be one it left out. Assess finds out.
+		branch = defaultBranch
+	}
 	if branch == "" {
 		logger.Debug().Strs(logkey.Branch, onBranches).Msg("ignoring a status on a commit of no watched branch")
 		return nil
@@ -115,6 +120,10 @@ func (h *Status) Handle(ctx context.Context, eventType, deliveryID string, paylo
 	logger.Info().Str(logkey.Branch, branch).Int(logkey.Examined, len(assessed.Commits)).Int(logkey.Warned, warned).Msg("status handled")
 	return nil
 }
+
+// maxStatusBranches is how many branches holding the commit a status
+// webhook lists.
+const maxStatusBranches = 10
 
 // watchedBranch is the branch a status is assessed on: the default branch
 // when the commit is on it, else the first watched branch GitHub lists.

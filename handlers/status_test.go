@@ -278,3 +278,29 @@ func TestFluxConcurrentFailuresOpenOnePullRequest(t *testing.T) {
 		t.Errorf("title = %q", run.Output.Title)
 	}
 }
+
+// TestFluxStatusBranches: a commit on an unwatched branch only is left
+// alone; one that GitHub lists with ten other branches (its most) but not
+// the default branch is still found there.
+func TestFluxStatusBranches(t *testing.T) {
+	e := start(t)
+	release, before := releasedAPIJS(t, e)
+	feature := pushCommit(t, e.repo.Repo, "feature", sandbox.Human, "try something", map[string]*fakegithub.File{"notes.txt": {Content: "x\n"}})
+	e.GitHub.ResetRequests()
+	fluxReports(t, e, feature, fluxCluster1, "failure")
+	for _, r := range e.apiCalls() {
+		if !strings.Contains(r.Route, "contents") && r.Route != "GET /repos/{owner}/{repo}" {
+			t.Errorf("a status on an unwatched branch made %s", r.Path)
+		}
+	}
+
+	for i := range 10 {
+		if err := e.repo.SetRef("refs/heads/a"+string(rune('0'+i)), release); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fluxReports(t, e, release, fluxCluster1, "failure")
+	if run := e.rollbackRun(t, e.repo.Repo, release); run.Output.Title == before.Output.Title {
+		t.Errorf("the release on the default branch, left out of the webhook's branches, is not warned: %q", run.Output.Title)
+	}
+}
