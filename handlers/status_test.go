@@ -242,6 +242,12 @@ func TestFluxStatusGitHubCalls(t *testing.T) {
 	if strings.Count(routes(calls), "/status?") != 2 {
 		t.Errorf("read the statuses of other than two commits:\n%s", routes(calls))
 	}
+	// Reported again: the check run is up to date and is not written.
+	e.GitHub.ResetRequests()
+	fluxReports(t, e, release, fluxCluster1, "failure")
+	if calls := e.apiCalls(); len(calls) != 6 {
+		t.Errorf("the same failure again took %d GitHub calls, want 6:\n%s", len(calls), routes(calls))
+	}
 }
 
 // TestFluxConcurrentFailuresOpenOnePullRequest has three clusters report the
