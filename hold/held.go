@@ -85,7 +85,7 @@ func parseHeld(text string) (Held, bool) {
 	}
 	setter := m[heldKey]
 	policy, field, ok := fluxsetter.Split(setter)
-	if !ok || !fluxsetter.ValidPolicy(policy) {
+	if !ok || !fluxsetter.Defined(setter) {
 		return Held{}, false
 	}
 	original, recorded := m[originalKey]

@@ -2,7 +2,6 @@ package hold
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"regexp"
@@ -37,11 +36,8 @@ func (m Marker) Setter() string { return fluxsetter.Join(m.Policy, m.Field) }
 // for (image-automation-controller internal/constants and
 // internal/update/setters.go).
 const (
-	shortHandKey = "$imagepolicy"
-	screenToken  = `"$imagepolicy"`
-	// setterRefPrefix is the long form of a setter reference that kyaml's
-	// field metadata also resolves: {"$ref": "#/definitions/io.k8s.cli.setters.<setter>"}.
-	setterRefPrefix = "#/definitions/io.k8s.cli.setters."
+	shortHandKey = fluxsetter.ShortHand
+	screenToken  = `"` + fluxsetter.ShortHand + `"`
 )
 
 // Markers lists the markers Flux's image-automation-controller acts on, in
@@ -104,40 +100,8 @@ func ScansPath(path string) bool {
 
 const jsonSpace = " \t\r\n"
 
-// controllerSetter reads one comment as kyaml's fieldmeta.FieldMeta.Read
-// does for the controller: leading '#'s trimmed, the rest must be one JSON
-// object; either its "$imagepolicy" member is a setter the controller
-// defines (shorthand), or, failing that, its "$ref" names one (long form).
-func controllerSetter(comment string) (string, bool) {
-	c := []byte(strings.TrimLeft(comment, "#"))
-	var short map[string]string
-	if json.Unmarshal(c, &short) == nil {
-		if name := short[shortHandKey]; name != "" && definedSetter(name) {
-			return name, true
-		}
-	}
-	var long map[string]json.RawMessage
-	if json.Unmarshal(c, &long) != nil {
-		return "", false
-	}
-	var ref string
-	if raw, ok := long["$ref"]; !ok || json.Unmarshal(raw, &ref) != nil {
-		return "", false
-	}
-	name, ok := strings.CutPrefix(ref, setterRefPrefix)
-	if !ok || !definedSetter(name) {
-		return "", false
-	}
-	return name, true
-}
-
-// definedSetter reports whether name is one of the setters the controller
-// defines for an ImagePolicy: "namespace:name" and its ":tag", ":name" and
-// ":digest" forms, for a policy name Kubernetes allows.
-func definedSetter(name string) bool {
-	policy, _, ok := fluxsetter.Split(name)
-	return ok && fluxsetter.ValidPolicy(policy)
-}
+// controllerSetter reads one comment as the controller does.
+func controllerSetter(comment string) (string, bool) { return fluxsetter.FromComment(comment) }
 
 // document is one YAML document of a file as the controller reads it.
 type document struct {

@@ -2,26 +2,22 @@ package release
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/fluxrollback/flux-rollback/internal/fluxsetter"
 )
 
-// setterMarker is Flux v2's image policy marker, written in a line comment.
-var setterMarker = regexp.MustCompile(`\{\s*"\$imagepolicy"\s*:\s*"([^"]*)"\s*\}`)
-
-// parseMarker returns the setter of a line comment's marker. present is set
-// when the comment names "$imagepolicy" at all, so that a malformed marker
-// is told apart from no marker.
+// parseMarker returns the setter of a line comment's marker, read as Flux's
+// image-automation-controller reads it (fluxsetter.FromComment): a change
+// it made carries exactly such a marker. present is set when the comment
+// names "$imagepolicy" at all, so that a malformed marker is told apart
+// from no marker.
 func parseMarker(comment string) (setter string, present bool) {
-	if !strings.Contains(comment, "$imagepolicy") {
+	setter, ok := fluxsetter.FromComment(comment)
+	if !ok && !strings.Contains(comment, fluxsetter.ShortHand) {
 		return "", false
 	}
-	if m := setterMarker.FindStringSubmatch(comment); m != nil {
-		return m[1], true
-	}
-	return "", true
+	return setter, true
 }
 
 // splitSetter splits "namespace:name[:tag|:name|:digest]" into the policy
@@ -51,6 +47,9 @@ func classify(old yamlLine, view []yamlLine, idx int) (ImageChange, string) {
 	}
 	m := mappingAround(view, idx)
 	if setter, present := parseMarker(nw.Comment); present {
+		if setter == "" {
+			return ImageChange{}, fmt.Sprintf("malformed $imagepolicy marker %q: Flux's image automation does not read it", strings.TrimSpace(nw.Comment))
+		}
 		return classifySetter(setter, old.Value, nw.Value, m)
 	}
 	return classifyField(nw.Key, old.Value, nw.Value, m)

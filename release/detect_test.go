@@ -300,6 +300,12 @@ func TestDetect(t *testing.T) {
 				"tag: 1.0.1 # {\"$imagepolicy\": \"web:tags:x\"}\n"}},
 			reason: "malformed $imagepolicy marker",
 		},
+		"v2 marker with words after it, which Flux does not read": {
+			commit: Commit{Message: "bump"},
+			edits: []edit{{"a.yaml", "tag: 1.0.0 # {\"$imagepolicy\": \"web:app:tag\"} pinned\n",
+				"tag: 1.0.1 # {\"$imagepolicy\": \"web:app:tag\"} pinned\n"}},
+			reason: "malformed $imagepolicy marker",
+		},
 		"only ignored files": {
 			commit: Commit{Message: "Auto-release x"},
 			opts:   Options{IgnorePaths: []string{"apps/*.yaml"}},

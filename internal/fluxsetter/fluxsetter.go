@@ -6,6 +6,7 @@
 package fluxsetter
 
 import (
+	"encoding/json"
 	"regexp"
 	"strings"
 )
@@ -17,6 +18,53 @@ const (
 	FieldName   = "name"
 	FieldDigest = "digest"
 )
+
+// ShortHand is the key of an image policy marker, the shorthand reference
+// the controller registers with kyaml (fieldmeta.SetShortHandRef).
+const ShortHand = "$imagepolicy"
+
+// refPrefix starts the long form of a setter reference that kyaml's field
+// metadata resolves too: {"$ref": "#/definitions/io.k8s.cli.setters.<setter>"}.
+const refPrefix = "#/definitions/io.k8s.cli.setters."
+
+// FromComment reads a YAML comment as Flux's image-automation-controller
+// does (kyaml's fieldmeta.FieldMeta.Read): with its leading '#'s trimmed,
+// the rest must be one JSON object whose "$imagepolicy" member names a
+// setter the controller can define; failing that, whose "$ref" does. Text
+// before or after the object, a member that is not a string, or another
+// spelling of the key make it an ordinary comment. docs/holds.md cites the
+// source.
+func FromComment(comment string) (setter string, ok bool) {
+	c := []byte(strings.TrimLeft(comment, "#"))
+	var short map[string]string
+	if json.Unmarshal(c, &short) == nil {
+		if name := short[ShortHand]; name != "" && Defined(name) {
+			return name, true
+		}
+	}
+	var long map[string]json.RawMessage
+	if json.Unmarshal(c, &long) != nil {
+		return "", false
+	}
+	var ref string
+	if raw, ok := long["$ref"]; !ok || json.Unmarshal(raw, &ref) != nil {
+		return "", false
+	}
+	name, ok := strings.CutPrefix(ref, refPrefix)
+	if !ok || !Defined(name) {
+		return "", false
+	}
+	return name, true
+}
+
+// Defined reports whether name is a setter the controller defines for some
+// ImagePolicy: "namespace:name" or its ":tag", ":name" and ":digest" forms,
+// for names Kubernetes allows. The controller defines setters only for the
+// policies that exist, which a file cannot tell; this is the most it shows.
+func Defined(name string) bool {
+	policy, _, ok := Split(name)
+	return ok && ValidPolicy(policy)
+}
 
 // Split splits "namespace:name[:tag|:name|:digest]" into the policy
 // ("namespace:name") and the field. ok is false when the setter is not of

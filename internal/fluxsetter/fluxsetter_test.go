@@ -43,3 +43,29 @@ func TestValidPolicy(t *testing.T) {
 		})
 	}
 }
+
+func TestFromComment(t *testing.T) {
+	cases := map[string]struct {
+		comment, setter string
+	}{
+		"usual":                 {` {"$imagepolicy": "flux-system:api"}`, "flux-system:api"},
+		"hash kept":             {`# {"$imagepolicy": "flux-system:api:tag"}`, "flux-system:api:tag"},
+		"no spaces":             {`{"$imagepolicy":"flux-system:api"}`, "flux-system:api"},
+		"other string members":  {` {"$imagepolicy": "a:b", "note": "x"}`, "a:b"},
+		"long form":             {` {"$ref": "#/definitions/io.k8s.cli.setters.a:b:digest"}`, "a:b:digest"},
+		"words after":           {` {"$imagepolicy": "a:b"} pinned`, ""},
+		"words before":          {` pinned {"$imagepolicy": "a:b"}`, ""},
+		"a member not a string": {` {"$imagepolicy": "a:b", "n": 1}`, ""},
+		"undefined setter":      {` {"$imagepolicy": "a:b:version"}`, ""},
+		"held marker":           {` {"$flux-rollback-hold": "a:b", "rolled_back": "d4cc490"}`, ""},
+		"other long form":       {` {"$ref": "#/definitions/io.k8s.cli.substitutions.a:b"}`, ""},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			setter, ok := FromComment(tc.comment)
+			if setter != tc.setter || ok != (tc.setter != "") {
+				t.Fatalf("FromComment(%q) = %q, %v; want %q", tc.comment, setter, ok, tc.setter)
+			}
+		})
+	}
+}
