@@ -89,6 +89,12 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	cfg.GitHub.App.IntegrationID = AppID
 	cfg.GitHub.App.WebhookSecret = secret
 	cfg.GitHub.App.PrivateKey = string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+	// A push is handled before its delivery is answered, so that a test
+	// sees its check runs when Push returns; no sweeper redelivers behind a
+	// test's back; no delay at shutdown. Configure may turn them on.
+	cfg.Rollback.QueueSize = 0
+	cfg.Redelivery.Interval = 0
+	cfg.Server.ShutdownDelay = 0
 	if opts.Configure != nil {
 		opts.Configure(cfg)
 	}

@@ -24,6 +24,9 @@ type Config struct {
 	Server   ServerConfig   `yaml:"server"`
 	GitHub   GitHubConfig   `yaml:"github"`
 	Rollback RollbackConfig `yaml:"rollback"`
+	// Redelivery is the sweeper that asks GitHub to redeliver failed
+	// deliveries.
+	Redelivery RedeliveryConfig `yaml:"redelivery"`
 }
 
 // ServerConfig is the HTTP listener and process behaviour.
@@ -34,6 +37,28 @@ type ServerConfig struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// LogLevel is a zerolog level name: debug, info, warn, error.
 	LogLevel string `yaml:"log_level"`
+	// ShutdownDelay is how long the listener keeps accepting after SIGTERM,
+	// with readiness already answering 503, so that the load balancer stops
+	// sending before the listener closes.
+	ShutdownDelay time.Duration `yaml:"shutdown_delay"`
+	// ReadTimeout bounds the reading of one request, body included.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// MaxUnauthenticatedMB bounds the webhook bytes being read before their
+	// signature is checked, across all connections.
+	MaxUnauthenticatedMB int `yaml:"max_unauthenticated_mb"`
+}
+
+// RedeliveryConfig is the redelivery sweeper's.
+type RedeliveryConfig struct {
+	// Interval between sweeps; the first runs at start. 0 turns the
+	// sweeper off.
+	Interval time.Duration `yaml:"interval"`
+	// MaxAge is how far back the first sweep looks.
+	MaxAge time.Duration `yaml:"max_age"`
+	// MaxPerSweep bounds the redeliveries one sweep asks for.
+	MaxPerSweep int `yaml:"max_per_sweep"`
+	// MaxAttempts bounds the redeliveries of one delivery.
+	MaxAttempts int `yaml:"max_attempts"`
 }
 
 // GitHubConfig is go-githubapp's configuration plus a file alternative for the
@@ -63,6 +88,11 @@ type RollbackConfig struct {
 	ClientTimeout time.Duration `yaml:"client_timeout"`
 	// CacheSizeMB bounds the in-memory HTTP cache of GitHub API responses.
 	CacheSizeMB int `yaml:"cache_size_mb"`
+	// QueueSize bounds the push events acknowledged and waiting to be
+	// handled; a push over the bound is refused with 503.
+	QueueSize int `yaml:"queue_size"`
+	// QueueWorkers is how many queued events are handled at once.
+	QueueWorkers int `yaml:"queue_workers"`
 }
 
 // Defaults of the configuration.
@@ -78,6 +108,15 @@ const (
 	DefaultEventTimeout        = 30 * time.Second
 	DefaultClientTimeout       = 10 * time.Second
 	DefaultCacheSizeMB         = 50
+	DefaultShutdownDelay       = 5 * time.Second
+	DefaultReadTimeout         = 20 * time.Second
+	DefaultMaxUnauthenticated  = 64
+	DefaultQueueSize           = 1000
+	DefaultQueueWorkers        = 10
+	DefaultRedeliveryInterval  = 3 * time.Minute
+	DefaultRedeliveryMaxAge    = time.Hour
+	DefaultRedeliveryPerSweep  = 200
+	DefaultRedeliveryAttempts  = 3
 )
 
 // DefaultConfig returns the configuration used where neither the file nor the
@@ -85,10 +124,19 @@ const (
 func DefaultConfig() *Config {
 	c := &Config{
 		Server: ServerConfig{
-			Address:         DefaultAddress,
-			Port:            DefaultPort,
-			ShutdownTimeout: DefaultShutdownTimeout,
-			LogLevel:        DefaultLogLevel,
+			Address:              DefaultAddress,
+			Port:                 DefaultPort,
+			ShutdownTimeout:      DefaultShutdownTimeout,
+			LogLevel:             DefaultLogLevel,
+			ShutdownDelay:        DefaultShutdownDelay,
+			ReadTimeout:          DefaultReadTimeout,
+			MaxUnauthenticatedMB: DefaultMaxUnauthenticated,
+		},
+		Redelivery: RedeliveryConfig{
+			Interval:    DefaultRedeliveryInterval,
+			MaxAge:      DefaultRedeliveryMaxAge,
+			MaxPerSweep: DefaultRedeliveryPerSweep,
+			MaxAttempts: DefaultRedeliveryAttempts,
 		},
 		Rollback: RollbackConfig{
 			ConfigFile:          repoconfig.DefaultPath,
@@ -97,6 +145,8 @@ func DefaultConfig() *Config {
 			EventTimeout:        DefaultEventTimeout,
 			ClientTimeout:       DefaultClientTimeout,
 			CacheSizeMB:         DefaultCacheSizeMB,
+			QueueSize:           DefaultQueueSize,
+			QueueWorkers:        DefaultQueueWorkers,
 		},
 	}
 	c.GitHub.WebURL = DefaultWebURL
@@ -155,17 +205,26 @@ func asProblems(err error) ConfigProblems {
 // read by githubapp.Config.SetValuesFromEnv under the names it chooses
 // (GITHUB_WEB_URL, GITHUB_V3_API_URL, GITHUB_APP_INTEGRATION_ID, ...).
 const (
-	EnvAddress             = "FLUXROLLBACK_ADDRESS"
-	EnvPort                = "FLUXROLLBACK_PORT"
-	EnvShutdownTimeout     = "FLUXROLLBACK_SHUTDOWN_TIMEOUT"
-	EnvLogLevel            = "FLUXROLLBACK_LOG_LEVEL"
-	EnvPrivateKeyFile      = "FLUXROLLBACK_PRIVATE_KEY_FILE"
-	EnvRepoConfigFile      = "FLUXROLLBACK_CONFIG_FILE"
-	EnvDefaults            = "FLUXROLLBACK_DEFAULTS"
-	EnvMaxConcurrentEvents = "FLUXROLLBACK_MAX_CONCURRENT_EVENTS"
-	EnvEventTimeout        = "FLUXROLLBACK_EVENT_TIMEOUT"
-	EnvClientTimeout       = "FLUXROLLBACK_CLIENT_TIMEOUT"
-	EnvCacheSizeMB         = "FLUXROLLBACK_CACHE_SIZE_MB"
+	EnvAddress              = "FLUXROLLBACK_ADDRESS"
+	EnvPort                 = "FLUXROLLBACK_PORT"
+	EnvShutdownTimeout      = "FLUXROLLBACK_SHUTDOWN_TIMEOUT"
+	EnvLogLevel             = "FLUXROLLBACK_LOG_LEVEL"
+	EnvPrivateKeyFile       = "FLUXROLLBACK_PRIVATE_KEY_FILE"
+	EnvRepoConfigFile       = "FLUXROLLBACK_CONFIG_FILE"
+	EnvDefaults             = "FLUXROLLBACK_DEFAULTS"
+	EnvMaxConcurrentEvents  = "FLUXROLLBACK_MAX_CONCURRENT_EVENTS"
+	EnvEventTimeout         = "FLUXROLLBACK_EVENT_TIMEOUT"
+	EnvClientTimeout        = "FLUXROLLBACK_CLIENT_TIMEOUT"
+	EnvCacheSizeMB          = "FLUXROLLBACK_CACHE_SIZE_MB"
+	EnvShutdownDelay        = "FLUXROLLBACK_SHUTDOWN_DELAY"
+	EnvReadTimeout          = "FLUXROLLBACK_READ_TIMEOUT"
+	EnvMaxUnauthenticatedMB = "FLUXROLLBACK_MAX_UNAUTHENTICATED_MB"
+	EnvQueueSize            = "FLUXROLLBACK_QUEUE_SIZE"
+	EnvQueueWorkers         = "FLUXROLLBACK_QUEUE_WORKERS"
+	EnvRedeliveryInterval   = "FLUXROLLBACK_REDELIVERY_INTERVAL"
+	EnvRedeliveryMaxAge     = "FLUXROLLBACK_REDELIVERY_MAX_AGE"
+	EnvRedeliveryPerSweep   = "FLUXROLLBACK_REDELIVERY_MAX_PER_SWEEP"
+	EnvRedeliveryAttempts   = "FLUXROLLBACK_REDELIVERY_MAX_ATTEMPTS"
 
 	envIntegrationID = "GITHUB_APP_INTEGRATION_ID"
 )
@@ -194,6 +253,15 @@ var envKeys = map[string]string{
 	EnvEventTimeout:             "rollback.event_timeout",
 	EnvClientTimeout:            "rollback.client_timeout",
 	EnvCacheSizeMB:              "rollback.cache_size_mb",
+	EnvShutdownDelay:            "server.shutdown_delay",
+	EnvReadTimeout:              "server.read_timeout",
+	EnvMaxUnauthenticatedMB:     "server.max_unauthenticated_mb",
+	EnvQueueSize:                "rollback.queue_size",
+	EnvQueueWorkers:             "rollback.queue_workers",
+	EnvRedeliveryInterval:       "redelivery.interval",
+	EnvRedeliveryMaxAge:         "redelivery.max_age",
+	EnvRedeliveryPerSweep:       "redelivery.max_per_sweep",
+	EnvRedeliveryAttempts:       "redelivery.max_attempts",
 	"GITHUB_WEB_URL":            "github.web_url",
 	"GITHUB_V3_API_URL":         "github.v3_api_url",
 	"GITHUB_V4_API_URL":         "github.v4_api_url",
@@ -237,6 +305,15 @@ func (c *Config) applyEnv() ConfigProblems {
 	note(EnvEventTimeout, envDuration(EnvEventTimeout, &c.Rollback.EventTimeout))
 	note(EnvClientTimeout, envDuration(EnvClientTimeout, &c.Rollback.ClientTimeout))
 	note(EnvCacheSizeMB, envInt(EnvCacheSizeMB, &c.Rollback.CacheSizeMB))
+	note(EnvShutdownDelay, envDuration(EnvShutdownDelay, &c.Server.ShutdownDelay))
+	note(EnvReadTimeout, envDuration(EnvReadTimeout, &c.Server.ReadTimeout))
+	note(EnvMaxUnauthenticatedMB, envInt(EnvMaxUnauthenticatedMB, &c.Server.MaxUnauthenticatedMB))
+	note(EnvQueueSize, envInt(EnvQueueSize, &c.Rollback.QueueSize))
+	note(EnvQueueWorkers, envInt(EnvQueueWorkers, &c.Rollback.QueueWorkers))
+	note(EnvRedeliveryInterval, envDuration(EnvRedeliveryInterval, &c.Redelivery.Interval))
+	note(EnvRedeliveryMaxAge, envDuration(EnvRedeliveryMaxAge, &c.Redelivery.MaxAge))
+	note(EnvRedeliveryPerSweep, envInt(EnvRedeliveryPerSweep, &c.Redelivery.MaxPerSweep))
+	note(EnvRedeliveryAttempts, envInt(EnvRedeliveryAttempts, &c.Redelivery.MaxAttempts))
 	return problems
 }
 
@@ -337,6 +414,33 @@ func (c *Config) validate() ConfigProblems {
 	}
 	if c.Rollback.CacheSizeMB < 0 {
 		problem("rollback.cache_size_mb", "must not be negative; 0 turns caching off")
+	}
+	if c.Server.ShutdownDelay < 0 {
+		problem("server.shutdown_delay", "must not be negative, like 5s")
+	}
+	if c.Server.ReadTimeout <= 0 {
+		problem("server.read_timeout", "must be positive, like 20s")
+	}
+	if c.Server.MaxUnauthenticatedMB < 26 {
+		problem("server.max_unauthenticated_mb", "must be at least 26, so that one payload of GitHub's 25 MB fits")
+	}
+	if c.Rollback.QueueSize < 0 {
+		problem("rollback.queue_size", "must not be negative; 0 handles pushes while GitHub waits")
+	}
+	if c.Rollback.QueueWorkers < 1 {
+		problem("rollback.queue_workers", "must be at least 1")
+	}
+	if c.Redelivery.Interval < 0 {
+		problem("redelivery.interval", "must not be negative; 0 turns the sweeper off")
+	}
+	if c.Redelivery.MaxAge <= 0 {
+		problem("redelivery.max_age", "must be positive, like 1h")
+	}
+	if c.Redelivery.MaxPerSweep < 1 {
+		problem("redelivery.max_per_sweep", "must be at least 1")
+	}
+	if c.Redelivery.MaxAttempts < 1 {
+		problem("redelivery.max_attempts", "must be at least 1")
 	}
 	return problems
 }

@@ -141,7 +141,7 @@ func TestLoadConfigEnvironmentOverridesFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := DefaultConfig()
-	want.Server = ServerConfig{Address: "127.0.0.1", Port: 9100, ShutdownTimeout: 5 * time.Second, LogLevel: "debug"}
+	want.Server.Address, want.Server.Port, want.Server.ShutdownTimeout, want.Server.LogLevel = "127.0.0.1", 9100, 5*time.Second, "debug"
 	want.GitHub.App.IntegrationID = 777
 	want.GitHub.App.WebhookSecret = "secret-from-env"
 	want.GitHub.App.PrivateKey = pkcs8PEM(t)

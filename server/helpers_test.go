@@ -96,6 +96,11 @@ func testConfig(t *testing.T, apiURL string) *Config {
 	c.GitHub.App.PrivateKey = pkcs1PEM(t)
 	c.GitHub.V3APIURL = apiURL + "/"
 	c.GitHub.V4APIURL = apiURL + "/graphql"
+	// Each test turns on what it tests: pushes handled while the
+	// request waits, no sweeper, no delay at shutdown.
+	c.Rollback.QueueSize = 0
+	c.Redelivery.Interval = 0
+	c.Server.ShutdownDelay = 0
 	if err := c.validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,9 +28,11 @@ import (
 	"github.com/rcrowley/go-metrics"
 	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/hlog"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/fluxrollback/flux-rollback/githubapi"
 	"github.com/fluxrollback/flux-rollback/handlers"
+	"github.com/fluxrollback/flux-rollback/internal/panics"
 )
 
 // Routes.
@@ -64,6 +67,9 @@ type Server struct {
 	handler http.Handler
 	state   atomic.Int32
 	ready   chan struct{}
+
+	scheduler *syncScheduler
+	sweeper   *sweeper // nil when redelivery.interval is 0
 
 	// abandon cancels the contexts of in-flight events once shutdown has
 	// waited shutdown_timeout for them.
@@ -159,6 +165,18 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	stop, abandon := context.WithCancel(context.Background())
 	s.abandon = abandon
 	scheduler := newSyncScheduler(stop, cfg.Rollback.MaxConcurrentEvents, cfg.Rollback.EventTimeout, o.registry)
+	s.scheduler = scheduler
+	if cfg.Redelivery.Interval > 0 {
+		s.sweeper = newSweeper(clients, cfg.Redelivery, o.registry, s.logger)
+	}
+	if cfg.Rollback.QueueSize > 0 {
+		var failed func(string)
+		if s.sweeper != nil {
+			failed = s.sweeper.handBack
+		}
+		scheduler.startQueue(cfg.Rollback.QueueSize, cfg.Rollback.QueueWorkers, failed)
+	}
+	o.registry.GetOrRegister(metricPanics, metrics.NewFunctionalGauge(panics.Count))
 	metricsOnError := githubapp.MetricsErrorCallback(o.registry)
 	dispatcher := githubapp.NewEventDispatcher(o.handlers(base), cfg.GitHub.App.WebhookSecret,
 		githubapp.WithScheduler(scheduler),
@@ -174,7 +192,15 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	metrics.GetOrRegisterGauge("build.info[version:"+o.version+"]", o.registry).Update(1)
 
 	mux := http.NewServeMux()
-	mux.Handle("POST "+WebhookRoute, webhookGuard(dispatcher))
+	guard := &webhookGuard{
+		next:    dispatcher,
+		secret:  []byte(cfg.GitHub.App.WebhookSecret),
+		budget:  semaphore.NewWeighted(int64(cfg.Server.MaxUnauthenticatedMB) << 20),
+		wait:    cfg.Server.ReadTimeout,
+		waiting: metrics.GetOrRegisterCounter(metricBodyBudgetWaits, o.registry),
+		refused: metrics.GetOrRegisterCounter(metricBodyBudgetRefusals, o.registry),
+	}
+	mux.Handle("POST "+WebhookRoute, guard)
 	mux.HandleFunc("GET "+HealthRoute, s.health)
 	mux.Handle("GET "+MetricsRoute, metricsHandler(o.registry, s.logger))
 	s.handler = s.logRequests(mux)
@@ -202,9 +228,12 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 }
 
 // Run serves on ln until ctx is done or the process receives SIGINT or
-// SIGTERM. It then stops accepting connections and waits up to
-// server.shutdown_timeout for in-flight events to finish; it returns nil when
-// they all did. A second signal during that wait ends the process at once.
+// SIGTERM. It then answers 503 on /api/health at once, keeps accepting for
+// server.shutdown_delay (so that the load balancer stops sending first),
+// stops accepting and waits up to server.shutdown_timeout for in-flight
+// events and queued pushes to finish; it returns nil when they all did.
+// Queued pushes left at the end are handed to one last redelivery sweep. A
+// second signal during the wait ends the process at once.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	ctx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
@@ -212,7 +241,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Minute,
+		ReadTimeout:       s.cfg.Server.ReadTimeout,
 		// The response to a webhook is written when its event is handled.
 		WriteTimeout: s.cfg.Rollback.EventTimeout + time.Minute,
 		IdleTimeout:  2 * time.Minute,
@@ -223,6 +252,17 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	s.state.Store(stateReady)
 	close(s.ready)
 	s.logger.Info().Str(logkey.Address, ln.Addr().String()).Str(logkey.Version, s.version).Msg("flux-rollback is serving")
+	sweepCtx, stopSweeping := context.WithCancel(context.Background())
+	defer stopSweeping()
+	sweeping := make(chan struct{})
+	if s.sweeper != nil {
+		go func() {
+			defer close(sweeping)
+			s.sweeper.run(sweepCtx)
+		}()
+	} else {
+		close(sweeping)
+	}
 
 	select {
 	case err := <-served:
@@ -232,6 +272,18 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 	stopSignals()
 	s.state.Store(stateStopping)
+	if delay := s.cfg.Server.ShutdownDelay; delay > 0 {
+		s.logger.Info().Stringer("delay", delay).Msg("Shutting down: readiness is 503, still accepting webhooks")
+		// A second signal ends the delay early.
+		again, stopAgain := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		select {
+		case <-again.Done():
+		case <-time.After(delay):
+		}
+		stopAgain()
+	}
+	stopSweeping()
+	<-sweeping
 	timeout := s.cfg.Server.ShutdownTimeout
 	// Shutdown runs this once it has closed the listeners.
 	srv.RegisterOnShutdown(func() {
@@ -244,11 +296,38 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		s.abandon()
 		closeErr := srv.Close()
 		<-served
+		s.handBackQueue(s.scheduler.drain(shutdownCtx))
 		return errors.Join(fmt.Errorf("shut down: in-flight events did not finish within %s: %w", timeout, err), closeErr)
 	}
 	<-served
+	if left := s.scheduler.drain(shutdownCtx); len(left) > 0 {
+		s.abandon()
+		s.handBackQueue(left)
+		return fmt.Errorf("shut down: %d queued pushes were not handled within %s; they were handed to the redelivery sweeper", len(left), timeout)
+	}
 	s.logger.Info().Msg("Stopped")
 	return nil
+}
+
+// handBackQueue asks GitHub to redeliver the queued pushes shutdown could
+// not handle (to another replica, or to this one's successor through its
+// first sweep), and names them in the log.
+func (s *Server) handBackQueue(guids []string) {
+	if len(guids) == 0 {
+		return
+	}
+	s.logger.Error().Strs("deliveries", guids).Msg("Queued pushes left unhandled at shutdown")
+	if s.sweeper == nil {
+		return
+	}
+	for _, g := range guids {
+		s.sweeper.handBack(g)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := s.sweeper.sweep(ctx); err != nil {
+		s.logger.Error().Err(err).Msg("Last redelivery sweep failed")
+	}
 }
 
 // health answers 200 once the server is serving and 503 while it starts or
@@ -269,26 +348,95 @@ func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 	}{stateNames[state], s.version})
 }
 
-// webhookGuard refuses what the dispatcher would read or accept needlessly:
-// bodies over GitHub's payload limit (413), and deliveries without a SHA-256
-// signature, which go-github would otherwise check against the weaker SHA-1
-// header.
-func webhookGuard(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > MaxPayloadBytes {
-			zerolog.Ctx(r.Context()).Warn().Int64(logkey.ContentLength, r.ContentLength).Msg("Refused webhook payload over GitHub's 25 MB limit")
-			http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+// Metric names of the webhook guard.
+const (
+	metricBodyBudgetWaits    = "webhook.body_budget.waits"
+	metricBodyBudgetRefusals = "webhook.body_budget.refusals"
+	metricPanics             = "panics.recovered"
+)
+
+// webhookGuard reads and authenticates a delivery before the dispatcher sees
+// it, refusing bodies over GitHub's payload limit (413), deliveries without
+// a SHA-256 signature (which go-github would otherwise check against the
+// weaker SHA-1 header) or with a wrong one (400).
+//
+// The bytes of bodies being read before their signature is checked are
+// bounded across all connections by budget (server.max_unauthenticated_mb):
+// a delivery waits for room up to the read timeout, then is refused with
+// 503. Without it, a burst of junk bodies of up to 25 MB each would be read
+// into memory all at once.
+type webhookGuard struct {
+	next    http.Handler
+	secret  []byte
+	budget  *semaphore.Weighted
+	wait    time.Duration
+	waiting metrics.Counter
+	refused metrics.Counter
+}
+
+func (g *webhookGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	logger := zerolog.Ctx(r.Context())
+	if r.ContentLength > MaxPayloadBytes {
+		logger.Warn().Int64(logkey.ContentLength, r.ContentLength).Msg("Refused webhook payload over GitHub's 25 MB limit")
+		http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	signature := r.Header.Get(github.SHA256SignatureHeader)
+	if signature == "" {
+		logger.Warn().Msg("Refused webhook without " + github.SHA256SignatureHeader)
+		http.Error(w, "missing "+github.SHA256SignatureHeader, http.StatusBadRequest)
+		return
+	}
+	// GitHub always sends a length; a body without one is charged the
+	// whole limit.
+	charge := r.ContentLength
+	if charge < 0 {
+		charge = MaxPayloadBytes
+	}
+	if !g.budget.TryAcquire(charge) {
+		g.waiting.Inc(1)
+		ctx, cancel := context.WithTimeout(r.Context(), g.wait)
+		err := g.budget.Acquire(ctx, charge)
+		cancel()
+		if err != nil {
+			g.refused.Inc(1)
+			logger.Warn().Msg("Refused webhook: too many bytes are being read before authentication")
+			http.Error(w, "busy", http.StatusServiceUnavailable)
 			return
 		}
-		if r.Header.Get(github.SHA256SignatureHeader) == "" {
-			zerolog.Ctx(r.Context()).Warn().Msg("Refused webhook without " + github.SHA256SignatureHeader)
-			http.Error(w, "missing "+github.SHA256SignatureHeader, http.StatusBadRequest)
-			return
-		}
-		// Bodies sent without a length are cut off at the limit instead.
-		r.Body = http.MaxBytesReader(w, r.Body, MaxPayloadBytes)
-		next.ServeHTTP(w, r)
-	})
+	}
+	body, err := readBody(http.MaxBytesReader(w, r.Body, MaxPayloadBytes), r.ContentLength)
+	if err == nil {
+		err = github.ValidateSignature(signature, body, g.secret)
+	}
+	g.budget.Release(charge)
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		logger.Warn().Msg("Refused webhook payload over GitHub's 25 MB limit")
+		http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+		return
+	case err != nil:
+		logger.Warn().Err(err).Msg("Refused webhook: unreadable body or wrong signature")
+		http.Error(w, "invalid signature or body", http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	g.next.ServeHTTP(w, r)
+}
+
+// readBody reads a body of the announced length into a buffer of exactly
+// that size (io.ReadAll would grow one to up to twice the size).
+func readBody(body io.Reader, length int64) ([]byte, error) {
+	if length < 0 {
+		return io.ReadAll(body)
+	}
+	buf := make([]byte, length)
+	if _, err := io.ReadFull(body, buf); err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	return buf, nil
 }
 
 // tooLarge reports whether the dispatcher failed because the body was cut

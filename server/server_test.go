@@ -511,12 +511,12 @@ func TestSchedulerEventTimeoutAndPanic(t *testing.T) {
 		<-ctx.Done()
 		return ctx.Err()
 	}}
-	if err := s.Schedule(context.Background(), githubapp.Dispatch{Handler: slow, EventType: "push"}); !errors.Is(err, context.DeadlineExceeded) {
+	if err := s.Schedule(context.Background(), githubapp.Dispatch{Handler: slow, EventType: "push", Payload: []byte(`{}`)}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("slow handler: %v, want deadline exceeded", err)
 	}
 
 	panicky := &funcHandler{event: "push", fn: func(context.Context, []byte) error { panic("kaboom") }}
-	err := s.Schedule(context.Background(), githubapp.Dispatch{Handler: panicky, EventType: "push"})
+	err := s.Schedule(context.Background(), githubapp.Dispatch{Handler: panicky, EventType: "push", Payload: []byte(`{}`)})
 	if err == nil || !strings.Contains(err.Error(), "kaboom") {
 		t.Errorf("panicking handler: %v", err)
 	}
