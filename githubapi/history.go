@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-github/v57/github"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/fluxrollback/flux-rollback/internal/panics"
 	"github.com/fluxrollback/flux-rollback/rollback"
 )
 
@@ -67,7 +68,8 @@ func (r *Repo) CommitsAfter(ctx context.Context, head, since string, paths []str
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(historyConcurrency)
 	for i, sha := range shas {
-		g.Go(func() error {
+		g.Go(func() (err error) {
+			defer panics.Recover(gctx, "read commit "+sha, &err)
 			c, err := r.Commit(gctx, sha)
 			commits[i] = c
 			return err

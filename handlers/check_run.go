@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/fluxrollback/flux-rollback/internal/logkey"
+	"github.com/fluxrollback/flux-rollback/internal/panics"
 
 	"github.com/google/go-github/v57/github"
 	"github.com/palantir/go-githubapp/githubapp"
@@ -74,8 +75,9 @@ func (h *CheckRun) act(ctx context.Context, event github.CheckRunEvent, restore 
 
 	// Show progress where the user clicked before anything slow happens;
 	// the configuration is read meanwhile.
-	progress := make(chan error, 1)
-	go func() { progress <- repo.UpdateCheckRun(ctx, run.GetID(), report.InProgress(requester, restore)) }()
+	progress := panics.Go(ctx, "show progress", func() error {
+		return repo.UpdateCheckRun(ctx, run.GetID(), report.InProgress(requester, restore))
+	})
 	cfg, err := h.loadConfig(ctx, client, owner, name, defaultBranch)
 	if perr := <-progress; perr != nil {
 		return perr

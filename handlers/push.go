@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/fluxrollback/flux-rollback/internal/logkey"
+	"github.com/fluxrollback/flux-rollback/internal/panics"
 
 	"github.com/google/go-github/v57/github"
 	"github.com/palantir/go-githubapp/githubapp"
@@ -148,6 +149,7 @@ func (h *Push) markReleases(ctx context.Context, repo *githubapi.Repo, shas []st
 	g.SetLimit(h.concurrency())
 	for i, sha := range shas {
 		g.Go(func() error {
+			defer panics.Recover(ctx, "mark release "+sha, &errs[i])
 			found[i], errs[i] = markRelease(ctx, h.Base, repo, sha, detection, branch, false)
 			return nil
 		})

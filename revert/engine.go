@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/fluxrollback/flux-rollback/internal/panics"
 )
 
 // Git file modes as they appear in tree entries.
@@ -376,7 +378,8 @@ func (e *engine) readBlobs(ctx context.Context, shas []string) (map[string][]byt
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(maxConcurrentReads)
 	for sha := range unique {
-		g.Go(func() error {
+		g.Go(func() (err error) {
+			defer panics.Recover(gctx, "read blob "+sha, &err)
 			data, err := e.dirs.r.Blob(gctx, sha)
 			if err != nil {
 				return fmt.Errorf("read blob %s: %w", sha, err)
@@ -1006,7 +1009,8 @@ func (c *dirCache) fetch(ctx context.Context, keys []dirKey) error {
 	}
 	c.mu.Unlock()
 	for _, k := range todo {
-		g.Go(func() error {
+		g.Go(func() (err error) {
+			defer panics.Recover(gctx, "list directory "+k.dir, &err)
 			entries, err := c.r.Dir(gctx, k.commit, k.dir)
 			if err != nil {
 				return fmt.Errorf("list directory %q of %s: %w", k.dir, shortSHA(k.commit), err)

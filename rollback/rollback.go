@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/fluxrollback/flux-rollback/internal/panics"
 	"github.com/fluxrollback/flux-rollback/release"
 	"github.com/fluxrollback/flux-rollback/repoconfig"
 	"github.com/fluxrollback/flux-rollback/revert"
@@ -145,8 +146,10 @@ func (s *Service) target(ctx context.Context, req Request) (*Commit, *release.Re
 	}
 	commitDone := make(chan commitResult, 1)
 	go func() {
-		c, err := s.Repo.Commit(ctx, req.Commit)
-		commitDone <- commitResult{c, err}
+		var cr commitResult
+		defer func() { commitDone <- cr }()
+		defer panics.Recover(ctx, "read commit "+req.Commit, &cr.err)
+		cr.c, cr.err = s.Repo.Commit(ctx, req.Commit)
 	}()
 	head, headErr := s.Repo.Head(ctx, req.Branch, req.Commit)
 	cr := <-commitDone

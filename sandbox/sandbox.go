@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/rcrowley/go-metrics"
@@ -55,6 +56,8 @@ type Sandbox struct {
 	githubServer  *http.Server
 	stopApp       context.CancelFunc
 	appDone       chan error
+	closeOnce     sync.Once
+	closeErr      error
 }
 
 // Start starts the embedded GitHub and the flux-rollback server on loopback
@@ -135,10 +138,14 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 }
 
 // Close stops the server (letting in-flight events finish) and GitHub.
+// Closing again returns the first Close's result.
 func (s *Sandbox) Close() error {
-	s.stopApp()
-	err := <-s.appDone
-	return errors.Join(err, s.closeGitHub())
+	s.closeOnce.Do(func() {
+		s.stopApp()
+		err := <-s.appDone
+		s.closeErr = errors.Join(err, s.closeGitHub())
+	})
+	return s.closeErr
 }
 
 // closeGitHub stops the embedded GitHub at once: the app is stopped by then,

@@ -13,6 +13,8 @@ import (
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rcrowley/go-metrics"
 	"github.com/rs/zerolog"
+
+	"github.com/fluxrollback/flux-rollback/internal/panics"
 )
 
 // Metric names of the redelivery sweeper.
@@ -105,7 +107,8 @@ type guidState struct {
 
 // sweep reads the log back to where the last sweep started (less the
 // overlap) and asks for the redeliveries; it returns how many it asked for.
-func (s *sweeper) sweep(ctx context.Context) (int, error) {
+func (s *sweeper) sweep(ctx context.Context) (asked int, err error) {
+	defer panics.Recover(ctx, "redelivery sweep", &err)
 	start := s.now()
 	s.mu.Lock()
 	floor := s.since.Add(-sweepOverlap)
@@ -162,7 +165,7 @@ func (s *sweeper) sweep(ctx context.Context) (int, error) {
 		if st.succeeded && !handedBack {
 			continue
 		}
-		if handedBack && st.newest.GetRedelivery() && st.newest.GetDeliveredAt().Time.After(s.handedBack[st.guid]) {
+		if handedBack && st.newest.GetRedelivery() && !st.newest.GetDeliveredAt().Time.Before(s.handedBack[st.guid].Truncate(time.Second)) {
 			// Redelivered since it was handed back; its outcome is its own.
 			delete(s.handedBack, st.guid)
 			if st.succeeded {
@@ -190,7 +193,6 @@ func (s *sweeper) sweep(ctx context.Context) (int, error) {
 		todo = todo[:s.cfg.MaxPerSweep]
 	}
 
-	asked := 0
 	var errs []error
 	for _, st := range todo {
 		if ctx.Err() != nil {

@@ -1,0 +1,237 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fluxrollback/flux-rollback/fakegithub"
+	"github.com/fluxrollback/flux-rollback/report"
+	"github.com/fluxrollback/flux-rollback/sandbox"
+	"github.com/fluxrollback/flux-rollback/server"
+)
+
+// startSandbox runs the real server against the embedded GitHub with
+// configure applied.
+func startSandbox(t *testing.T, configure func(*server.Config)) *sandbox.Sandbox {
+	t.Helper()
+	sb, err := sandbox.Start(context.Background(), sandbox.Options{Configure: configure})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := sb.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return sb
+}
+
+// rollbackRuns counts the Rollback check runs on sha.
+func rollbackRuns(repo *fakegithub.Repo, sha string) int {
+	n := 0
+	for _, r := range repo.CheckRuns(sha) {
+		if r.Name == report.CheckRunName {
+			n++
+		}
+	}
+	return n
+}
+
+// eventually waits for cond, failing the test after limit. It waits for an
+// outcome, it does not time one.
+func eventually(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// failedDelivery reports whether err is GitHub's record of a delivery the
+// app did not accept, and its status code.
+func failedDelivery(err error) (int, bool) {
+	var de *fakegithub.DeliveryError
+	if errors.As(err, &de) {
+		return de.Delivery.StatusCode, true
+	}
+	return 0, false
+}
+
+func TestSweeperRedeliversWhatWasSentWhileTheServerWasDown(t *testing.T) {
+	sb := startSandbox(t, func(c *server.Config) { c.Redelivery.Interval = 200 * time.Millisecond })
+	repo, err := sb.AddGitOpsRepo(sandbox.InstallationID, "acme", "deploy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The App is unreachable: GitHub records the delivery as failed.
+	sb.GitHub.SetWebhook("http://127.0.0.1:1"+server.WebhookRoute, sb.WebhookSecret)
+	sha, err := repo.ReleaseV2(context.Background(), "1.5.0")
+	if code, ok := failedDelivery(err); !ok || code != 0 {
+		t.Fatalf("delivery while down: %v", err)
+	}
+	sb.GitHub.SetWebhook(sb.AppURL+server.WebhookRoute, sb.WebhookSecret)
+
+	eventually(t, 30*time.Second, "the release's check run", func() bool { return rollbackRuns(repo.Repo, sha) == 1 })
+	// Once it succeeded it is not redelivered again.
+	time.Sleep(600 * time.Millisecond)
+	var attempts, redelivered int
+	for _, d := range sb.GitHub.Deliveries() {
+		if d.Event == "push" {
+			attempts++
+			if d.Redelivery {
+				redelivered++
+				if d.StatusCode != http.StatusOK {
+					t.Errorf("redelivery answered %d", d.StatusCode)
+				}
+			}
+		}
+	}
+	if attempts != 2 || redelivered != 1 {
+		t.Errorf("%d push attempts with %d redeliveries, want the failed one and one redelivery", attempts, redelivered)
+	}
+	if n := rollbackRuns(repo.Repo, sha); n != 1 {
+		t.Errorf("%d check runs, want 1", n)
+	}
+}
+
+func TestSweeperRedeliversDeliveriesRefusedWith503(t *testing.T) {
+	sb := startSandbox(t, func(c *server.Config) {
+		c.Redelivery.Interval = 200 * time.Millisecond
+		c.Redelivery.MaxAttempts = 20
+		c.Rollback.MaxConcurrentEvents = 1
+	})
+	sb.GitHub.SetLatency(30 * time.Millisecond)
+	const repos = 6
+	var mu sync.Mutex
+	releases := map[*fakegithub.Repo]string{}
+	refused := 0
+	var wg sync.WaitGroup
+	var gitops []*sandbox.GitOpsRepo
+	for i := range repos {
+		r, err := sb.AddGitOpsRepo(sandbox.InstallationID, "acme", fmt.Sprintf("deploy-%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gitops = append(gitops, r)
+	}
+	for _, r := range gitops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sha, err := r.ReleaseV2(context.Background(), "2.0.0")
+			mu.Lock()
+			defer mu.Unlock()
+			releases[r.Repo] = sha
+			if code, ok := failedDelivery(err); ok && code == http.StatusServiceUnavailable {
+				refused++
+			} else if err != nil {
+				t.Errorf("delivery: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if refused == 0 {
+		t.Fatal("no delivery was refused; the test shows nothing")
+	}
+	for repo, sha := range releases {
+		eventually(t, 60*time.Second, "a check run on every release", func() bool { return rollbackRuns(repo, sha) >= 1 })
+	}
+	time.Sleep(500 * time.Millisecond)
+	for repo, sha := range releases {
+		if n := rollbackRuns(repo, sha); n != 1 {
+			t.Errorf("%s: %d check runs, want exactly 1", repo.FullName(), n)
+		}
+	}
+}
+
+// SIGTERM in the middle of a burst of pushes: readiness turns 503 at once,
+// every delivery sent during the shutdown delay is still accepted, and every
+// accepted push is handled before the process ends.
+func TestShutdownDuringABurstRefusesNothing(t *testing.T) {
+	const delay = 1500 * time.Millisecond
+	sb := startSandbox(t, func(c *server.Config) {
+		c.Rollback.QueueSize = 1000
+		c.Rollback.QueueWorkers = 2
+		c.Server.ShutdownDelay = delay
+	})
+	sb.GitHub.SetLatency(5 * time.Millisecond)
+	var gitops []*sandbox.GitOpsRepo
+	for i := range 4 {
+		r, err := sb.AddGitOpsRepo(sandbox.InstallationID, "acme", fmt.Sprintf("deploy-%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gitops = append(gitops, r)
+	}
+
+	stopSending := make(chan struct{})
+	var mu sync.Mutex
+	type release struct {
+		repo *fakegithub.Repo
+		sha  string
+	}
+	var sent []release
+	var wg sync.WaitGroup
+	for _, r := range gitops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stopSending:
+					return
+				default:
+				}
+				sha, err := r.ReleaseV2(context.Background(), fmt.Sprintf("3.0.%d", i))
+				if err != nil {
+					t.Errorf("delivery refused during the burst: %v", err)
+					return
+				}
+				mu.Lock()
+				sent = append(sent, release{r.Repo, sha})
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	closed := make(chan error, 1)
+	go func() { closed <- sb.Close() }() // what SIGTERM does
+	eventually(t, 5*time.Second, "readiness to turn 503", func() bool {
+		resp, err := http.Get(sb.AppURL + server.HealthRoute)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	})
+	// Keep sending well within the delay, as a load balancer would until
+	// it sees the readiness.
+	time.Sleep(delay / 2)
+	close(stopSending)
+	wg.Wait()
+	if err := <-closed; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+
+	if len(sent) < 8 {
+		t.Fatalf("only %d pushes sent; the burst shows nothing", len(sent))
+	}
+	for _, rel := range sent {
+		if n := rollbackRuns(rel.repo, rel.sha); n != 1 {
+			t.Errorf("%s@%s: %d check runs, want 1", rel.repo.FullName(), rel.sha[:7], n)
+		}
+	}
+	for _, d := range sb.GitHub.Deliveries() {
+		if d.StatusCode != http.StatusOK {
+			t.Errorf("delivery %s answered %d %s", d.GUID, d.StatusCode, d.Err)
+		}
+	}
+}
