@@ -201,9 +201,6 @@ func (l *lostResponseWriter) WriteHeader(int)             {}
 
 // dropConnection closes the client's connection without an answer.
 func dropConnection(w http.ResponseWriter) {
-	if rec, ok := w.(*recorder); ok {
-		w = rec.ResponseWriter
-	}
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		panic(http.ErrAbortHandler)

@@ -135,6 +135,7 @@ type recorder struct {
 	route          string
 	installationID int64
 	app            bool
+	lost           bool // the answer is dropped: LoseResponseNext, Faults.LostResponse
 }
 
 func (r *recorder) WriteHeader(status int) {
@@ -166,7 +167,14 @@ func (g *GitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w}
 	g.mux.ServeHTTP(rec, r)
 	g.mu.Lock()
-	defer g.mu.Unlock()
+	defer func() {
+		g.mu.Unlock()
+		if rec.lost {
+			// Recorded first, so that a client that sees the connection
+			// drop finds the request in Requests.
+			dropConnection(w)
+		}
+	}()
 	g.requests = append(g.requests, Request{
 		Method:         r.Method,
 		Route:          rec.route,
@@ -254,7 +262,7 @@ func (g *GitHub) serveRoute(rt *route, w http.ResponseWriter, r *http.Request) {
 	if fault == faultLostResponse {
 		// The work is done; the answer never arrives.
 		c.w = &lostResponseWriter{header: http.Header{}}
-		defer dropConnection(w)
+		rec.lost = true
 	}
 	if strings.HasPrefix(rt.path, "/repos/{owner}/{repo}") && !g.findRepo(c) {
 		return
