@@ -93,3 +93,4 @@ func problemText(p repoconfig.Problem) string {
 	p.Line = 0
 	return p.String()
 }
+

@@ -28,7 +28,9 @@ func WriteFiles(dir string, app *github.AppConfig) ([]string, error) {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
 	files := []struct{ name, content string }{
-		{FileAppID, strconv.FormatInt(app.GetID(), 10) + "\n"},
+		// No trailing newline: a Secret's file becomes an environment
+		// variable's value as it is.
+		{FileAppID, strconv.FormatInt(app.GetID(), 10)},
 		{FileWebhookSecret, app.GetWebhookSecret()},
 		{FilePrivateKey, app.GetPEM()},
 	}

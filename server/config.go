@@ -287,6 +287,13 @@ func (c *Config) applyEnv() ConfigProblems {
 		}
 	}
 	c.GitHub.SetValuesFromEnv("")
+	if v, ok := os.LookupEnv(envIntegrationID); ok {
+		// go-githubapp does not trim: a value read from a file (a mounted
+		// Secret) often ends in a newline.
+		if id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+			c.GitHub.App.IntegrationID = id
+		}
+	}
 
 	envString(EnvAddress, &c.Server.Address)
 	note(EnvPort, envInt(EnvPort, &c.Server.Port))
