@@ -93,4 +93,3 @@ func problemText(p repoconfig.Problem) string {
 	p.Line = 0
 	return p.String()
 }
-

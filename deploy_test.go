@@ -31,9 +31,9 @@ type object struct {
 	Data       map[string]string `yaml:"data"`
 	StringData map[string]string `yaml:"stringData"`
 	Spec       struct {
-		Replicas *int              `yaml:"replicas"`
-		Selector map[string]any    `yaml:"selector"`
-		Ports    []servicePort     `yaml:"ports"`
+		Replicas *int           `yaml:"replicas"`
+		Selector map[string]any `yaml:"selector"`
+		Ports    []servicePort  `yaml:"ports"`
 		Template struct {
 			Metadata struct {
 				Labels map[string]string `yaml:"labels"`
