@@ -26,7 +26,7 @@ func demoCommand(ctx context.Context, args []string, stdin io.Reader, stdout io.
 	if err := demoCmd.parse(flags, args, stdout); err != nil {
 		return err
 	}
-	return demo.Run(ctx, demo.Options{Out: stdout, Color: isTerminal(stdout), Keep: *keep, Version: buildVersion()})
+	return demo.Run(ctx, demo.Options{Out: stdout, Color: isTerminal(stdout), Keep: *keep, Version: buildVersion(), In: stdin})
 }
 
 // isTerminal reports whether w is a terminal, where colours help.

@@ -359,3 +359,17 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 		t.Error("a secret appears in the logs")
 	}
 }
+
+// TestDemoKeepReadsStdin: `demo --keep` takes its commands from stdin and
+// stops at quit.
+func TestDemoKeepReadsStdin(t *testing.T) {
+	clearEnv(t)
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"demo", "--keep"}, strings.NewReader("prs\nquit\n"), &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("demo --keep exited %d: %s\n%s", code, stderr.String(), stdout.String())
+	}
+	if !strings.Contains(stdout.String(), "demo> ") || !strings.Contains(stdout.String(), "#1 [open] Roll back api-js to master-f01225d") {
+		t.Errorf("no prompt or no answer to prs:\n%s", stdout.String())
+	}
+}

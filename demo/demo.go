@@ -31,6 +31,9 @@ type Options struct {
 	Color   bool
 	Keep    bool // leave both servers running until interrupted
 	Version string
+	// In, with Keep, is read for commands that act on the embedded GitHub
+	// (see interactive.go); nil keeps the servers running without a prompt.
+	In io.Reader
 }
 
 // The sample release the demo plays.
@@ -44,7 +47,12 @@ func Run(ctx context.Context, opts Options) error {
 	p := printer{out: opts.Out, color: opts.Color}
 	started := time.Now()
 
-	sb, err := sandbox.Start(ctx, sandbox.Options{Version: opts.Version})
+	sbOpts, logFile, closeLog, err := sandboxOptions(opts)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	sb, err := sandbox.Start(ctx, sbOpts)
 	if err != nil {
 		return err
 	}
@@ -110,6 +118,9 @@ func Run(ctx context.Context, opts Options) error {
 	p.done(fmt.Sprintf("Done in %s: main is untouched; merging #%d rolls %s back to master-f01225d.",
 		time.Since(started).Round(time.Millisecond), pr.Number, "api-js"))
 
+	if opts.Keep && opts.In != nil {
+		return interact(ctx, p, sb, repo, release, logFile, opts.In)
+	}
 	if opts.Keep {
 		return keep(ctx, p, sb, release)
 	}
