@@ -74,3 +74,37 @@ func TestFluxStatusCommandsWork(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepPromptFluxStatus plays Flux's notification-controller on the
+// prompt: a failure on the new release warns on it, a success clears it.
+func TestKeepPromptFluxStatus(t *testing.T) {
+	input := strings.Join([]string{
+		"release gcr.io/track-compliance/api-js master-1234567",
+		"status main failure",
+		"status main success",
+		"status main pending",
+		"quit",
+	}, "\n") + "\n"
+	var out strings.Builder
+	if err := Run(context.Background(), Options{Out: &out, Keep: true, In: strings.NewReader(input)}); err != nil {
+		t.Fatalf("demo failed: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	_, session, _ := strings.Cut(text, "master-1234567")
+	failure, success, ok := strings.Cut(session, "posted success")
+	if !ok {
+		t.Fatalf("no success posted:\n%s", text)
+	}
+	for _, want := range []string{"the notification-controller posted failure " + fluxContext + " on ", "flux-rollback answered 200",
+		"Flux reports " + fluxContext + " failing since this release"} {
+		if !strings.Contains(failure, want) {
+			t.Errorf("after the failure the session does not show %q:\n%s", want, failure)
+		}
+	}
+	if !strings.Contains(success, "no release shows Flux failing") || strings.Contains(success, "Flux reports") {
+		t.Errorf("the success did not clear the warning:\n%s", success)
+	}
+	if !strings.Contains(success, "usage: status <sha> <failure|success>") {
+		t.Errorf("pending, which Flux never posts, is accepted:\n%s", success)
+	}
+}

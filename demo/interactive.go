@@ -57,7 +57,8 @@ const promptHelp = `Commands (as a person, alice, with write access; Flux as flu
   comment <number> <text>    alice comments on an issue or pull request, e.g. comment 1 /rollback status
   merge <number>             alice merges a pull request (its push is delivered)
   status <sha> <failure|success> [context]
-                             Flux's notification-controller posts a commit status (default context kustomization/apps/<sha 8>)
+                             Flux's notification-controller posts a commit status for the Kustomization apps
+                             (default context kustomization/apps/1a2b3c4d, one cluster's; name another for a second)
   show <sha|number>          a commit as git show prints it, or a pull request
   runs [<sha>]               the check runs of a commit (default: the latest release)
   prs                        the pull requests
@@ -336,18 +337,19 @@ func (s *session) merge(ctx context.Context, args []string) error {
 }
 
 func (s *session) status(ctx context.Context, args []string) error {
-	if len(args) < 2 || (args[1] != "failure" && args[1] != "success" && args[1] != "error" && args[1] != "pending") {
+	if len(args) < 2 || fluxDescriptions[args[1]] == "" {
 		return errors.New("usage: status <sha> <failure|success> [context]")
 	}
 	sha, err := s.commit(args[0])
 	if err != nil {
 		return err
 	}
-	context := "kustomization/apps/" + sha[:8]
+	context := fluxContext
 	if len(args) > 2 {
 		context = args[2]
 	}
-	d, err := s.repo.PostStatus(ctx, sha, fakegithub.StatusSpec{State: args[1], Context: context, Description: "reconciliation " + args[1], Creator: "flux-notification-controller"})
+	prsBefore := s.newestPullRequest()
+	d, err := s.repo.PostStatus(ctx, sha, fakegithub.StatusSpec{State: args[1], Context: context, Description: fluxDescriptions[args[1]], Creator: "flux-notification-controller"})
 	if err != nil {
 		return err
 	}
@@ -356,6 +358,7 @@ func (s *session) status(ctx context.Context, args []string) error {
 		answer = fmt.Sprintf("flux-rollback answered %d", d.StatusCode)
 	}
 	fmt.Fprintf(s.p.out, "  the notification-controller posted %s %s on %s: %s\n", args[1], context, short(sha), answer)
+	s.fluxWarnings(prsBefore)
 	return nil
 }
 
