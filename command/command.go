@@ -11,6 +11,10 @@
 //	/rollback <image>            the newest release of an image (Image)
 //	/rollback <image>:<tag>      an image back to a tag or digest (ImageToTag)
 //	/rollback <image> to <tag>   the same
+//	/rollback status             the images whose automation is held (Status)
+//	/rollback resume <image>     resume the image's automation (Resume); the
+//	                             image may also be named by its Flux image
+//	                             policy, <namespace>:<name>
 //
 // Anything else after /rollback is Unknown, so that the reply can show the
 // syntax. Only the first command of a comment counts.
@@ -19,7 +23,7 @@
 // lower-case path, with or without a registry host and port). A word of 7 to
 // 40 hexadecimal digits is always a commit, never an image, and "help" is
 // always Help: an image with such a name is named with its registry or path,
-// or with a tag. An all-hexadecimal word longer than 40 digits is Unknown, as
+// or with a tag; so are "status" and "resume". An all-hexadecimal word longer than 40 digits is Unknown, as
 // it is neither a Git commit SHA nor a sensible image name.
 //
 // Lines that GitHub does not show as plain text are not commands: code
@@ -29,6 +33,7 @@
 package command
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -51,6 +56,12 @@ const (
 	Image
 	// ImageToTag is "/rollback <image> to <tag>" or "/rollback <image>:<tag>".
 	ImageToTag
+	// Status is "/rollback status": which images are held.
+	Status
+	// Resume is "/rollback resume <image>" or "/rollback resume
+	// <namespace>:<policy>": resume Flux's automation of a held image. A
+	// Resume without Image or Policy names nothing yet.
+	Resume
 )
 
 // String names the kind as the constants do.
@@ -66,6 +77,10 @@ func (k Kind) String() string {
 		return "Image"
 	case ImageToTag:
 		return "ImageToTag"
+	case Status:
+		return "Status"
+	case Resume:
+		return "Resume"
 	default:
 		return "Unknown"
 	}
@@ -82,6 +97,9 @@ type Command struct {
 	Image string
 	// Tag is the tag (1.2.3) or digest (sha256:...) of an ImageToTag command.
 	Tag string
+	// Policy is the Flux image policy of a Resume command that names one
+	// ("flux-system:api"), instead of an Image.
+	Policy string
 	// Raw is the command as typed, from /rollback to the end of its line
 	// without trailing blanks, for echoing back (the caller escapes it).
 	Raw string
@@ -151,6 +169,12 @@ func interpret(raw string) Command {
 		cmd.Kind = Here
 	case len(args) == 1 && equalFoldASCII(args[0], "help"):
 		cmd.Kind = Help
+	case len(args) == 1 && equalFoldASCII(args[0], "status"):
+		cmd.Kind = Status
+	case len(args) == 1 && equalFoldASCII(args[0], "resume"):
+		cmd.Kind = Resume
+	case len(args) == 2 && equalFoldASCII(args[0], "resume"):
+		cmd.Kind, cmd.Image, cmd.Policy = resumeTarget(args[1])
 	case len(args) == 1 && isHex(args[0]):
 		if n := len(args[0]); n >= 7 && n <= 40 {
 			cmd.Kind, cmd.SHA = Commit, strings.ToLower(args[0])
@@ -163,9 +187,26 @@ func interpret(raw string) Command {
 		cmd.Kind, cmd.Image, cmd.Tag = imageAndTag(args[0], args[2])
 	}
 	if cmd.Kind == Unknown {
-		cmd.Image, cmd.Tag = "", ""
+		cmd.Image, cmd.Tag, cmd.Policy = "", "", ""
 	}
 	return cmd
+}
+
+// policyName matches a Flux image policy as "<namespace>:<name>": a
+// Kubernetes namespace (a DNS label) and an object name (a DNS subdomain).
+var policyName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$`)
+
+// resumeTarget reads what a resume names: a Flux image policy
+// ("flux-system:api"), or an image name without tag or digest (a tag has no
+// meaning there, so a word with a colon and no slash is a policy).
+func resumeTarget(word string) (Kind, string, string) {
+	if len(word) <= maxReferenceLen && policyName.MatchString(word) {
+		return Resume, "", word
+	}
+	if kind, name, _ := imageReference(word); kind == Image && name == word {
+		return Resume, word, ""
+	}
+	return Unknown, "", ""
 }
 
 // imageReference reads an image reference as the OCI distribution grammar
@@ -237,9 +278,11 @@ const helpText = "**How to ask for a rollback**: write one of these at the start
 	"| `/rollback <sha>` | Rolls back that commit. A SHA is 7 to 40 hexadecimal digits. |\n" +
 	"| `/rollback <image>` | Rolls back the newest release of the image, named in full (`ghcr.io/acme/web`) or by its last part (`web`). |\n" +
 	"| `/rollback <image> to <tag>` | Puts the image back to that tag or digest (`sha256:...`); `<image>:<tag>` says the same. |\n" +
+	"| `/rollback status` | Lists the images whose Flux automation a rollback holds on the default branch, and where. |\n" +
+	"| `/rollback resume <image>` | Opens a pull request that resumes Flux's automation of a held image (name it like an image, or by its image policy, `flux-system:api`). |\n" +
 	"| `/rollback help` | Shows this help. |\n" +
 	"\n" +
-	"A word of 7 to 40 hexadecimal digits is always read as a commit: name an image that looks like one with its registry, or with a tag. " +
+	"A word of 7 to 40 hexadecimal digits is always read as a commit: name an image that looks like one with its registry, or with a tag (the same goes for images called `help`, `status` or `resume`). " +
 	"Commands inside code blocks, quotes and HTML comments are ignored, and only the first command of a comment counts.\n"
 
 func isHex(s string) bool {

@@ -50,6 +50,7 @@ func FuzzParse(f *testing.F) {
 		"> quoted\n/rollback api-js to 1.2.3\n\n/rollback help",
 		"```\n/rollback\n```\n/rollback deadbeef",
 		"<!--\n/rollback\n-->\r\n/rollback ghcr.io/org/web:1.0",
+		"/rollback resume flux-system:api\n/rollback status",
 	} {
 		f.Add(seed)
 	}
@@ -137,7 +138,7 @@ func checkFields(t *testing.T, cmd Command) {
 	t.Helper()
 	switch cmd.Kind {
 	case Commit:
-		if !lowerSHA.MatchString(cmd.SHA) || cmd.Image != "" || cmd.Tag != "" {
+		if !lowerSHA.MatchString(cmd.SHA) || cmd.Image != "" || cmd.Tag != "" || cmd.Policy != "" {
 			t.Fatalf("bad commit command %+v", cmd)
 		}
 	case Image, ImageToTag:
@@ -148,8 +149,21 @@ func checkFields(t *testing.T, cmd Command) {
 		if (cmd.Kind == ImageToTag) != (cmd.Tag != "") {
 			t.Fatalf("tag %q on a %v command", cmd.Tag, cmd.Kind)
 		}
-	case Here, Help, Unknown:
-		if cmd.SHA != "" || cmd.Image != "" || cmd.Tag != "" {
+	case Resume:
+		if cmd.SHA != "" || cmd.Tag != "" || cmd.Image != "" && cmd.Policy != "" {
+			t.Fatalf("bad resume command %+v", cmd)
+		}
+		if cmd.Image != "" {
+			ref, err := reference.Parse(cmd.Image)
+			if _, named := ref.(reference.Named); err != nil || !named || ref.String() != cmd.Image {
+				t.Fatalf("bad image in %+v (%v)", cmd, err)
+			}
+		}
+		if cmd.Policy != "" && strings.Count(cmd.Policy, ":") != 1 {
+			t.Fatalf("bad policy in %+v", cmd)
+		}
+	case Here, Help, Status, Unknown:
+		if cmd.SHA != "" || cmd.Image != "" || cmd.Tag != "" || cmd.Policy != "" {
 			t.Fatalf("fields set on a %v command: %+v", cmd.Kind, cmd)
 		}
 	default:
