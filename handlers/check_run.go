@@ -18,8 +18,9 @@ import (
 	"github.com/fluxrollback/flux-rollback/rollback"
 )
 
-// CheckRun handles the Roll back and Restore buttons, and "Re-run" of the
-// Rollback check run.
+// CheckRun handles the Roll back and Restore buttons, "Re-run" of the
+// Rollback check run, and the Resume automation button of the hold check
+// run.
 type CheckRun struct {
 	*Base
 }
@@ -37,9 +38,16 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 	}
 	run := event.GetCheckRun()
 	logger := zerolog.Ctx(ctx)
-	if run.GetApp().GetID() != h.AppID || run.GetName() != report.CheckRunName {
+	if run.GetApp().GetID() != h.AppID || (run.GetName() != report.CheckRunName && run.GetName() != report.HoldCheckRunName) {
 		logger.Debug().Str(logkey.CheckRun, run.GetName()).Msg("ignoring another check run")
 		return nil
+	}
+	if run.GetName() == report.HoldCheckRunName {
+		if event.GetAction() != "requested_action" || event.GetRequestedAction().Identifier != report.ActionResume {
+			logger.Debug().Str(logkey.Action, event.GetAction()).Msg("ignoring a hold check run event other than Resume automation")
+			return nil
+		}
+		return h.resume(ctx, event)
 	}
 
 	switch event.GetAction() {
@@ -93,7 +101,7 @@ func (h *CheckRun) act(ctx context.Context, event github.CheckRunEvent, restore 
 	if head := run.GetCheckSuite().GetHeadBranch(); head != "" && cfg.watches(head, defaultBranch) {
 		branch = head
 	}
-	svc := &rollback.Service{Repo: repo, Permissions: repo, Writer: repo, Pulls: repo, History: repo, Files: repo}
+	svc := newService(repo)
 	req := rollback.Request{
 		Commit: sha, Branch: branch, Requester: requester,
 		Config: cfg.Config, Detection: cfg.detection, RequireRelease: !cfg.Config.AllowAnyCommit,

@@ -67,6 +67,6 @@ func recheck(ctx context.Context, base *Base, installationID int64, r *github.Re
 	if headBranch != "" && cfg.watches(headBranch, defaultBranch) {
 		branch = headBranch
 	}
-	_, err = markRelease(ctx, base, repo, sha, cfg.detection, branch, true)
+	_, _, err = markRelease(ctx, base, repo, sha, cfg.detection, branch, true)
 	return err
 }

@@ -104,7 +104,10 @@ func answer(ctx context.Context, b *Base, client *github.Client, repo *githubapi
 		return "flux-rollback is disabled in this repository's configuration.", nil
 	}
 
-	svc := &rollback.Service{Repo: repo, Permissions: repo, Writer: repo, Pulls: repo, History: repo, Files: repo}
+	svc := newService(repo)
+	if cmd.Kind == command.Status || cmd.Kind == command.Resume {
+		return answerHold(ctx, svc, cfg, cmd, defaultBranch, requester)
+	}
 	req := rollback.Request{
 		Commit: cmd.SHA, Branch: defaultBranch, Requester: requester,
 		Config: cfg.Config, Detection: cfg.detection, RequireRelease: !cfg.Config.AllowAnyCommit,

@@ -19,6 +19,7 @@ import (
 	"github.com/fluxrollback/flux-rollback/githubapi"
 	"github.com/fluxrollback/flux-rollback/release"
 	"github.com/fluxrollback/flux-rollback/report"
+	"github.com/fluxrollback/flux-rollback/rollback"
 )
 
 // Push puts a Rollback check run on every Flux release commit pushed to a
@@ -96,9 +97,9 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 			relevant = append(relevant, c.sha)
 		}
 	}
-	marked, err := h.markReleases(ctx, repo, relevant, cfg.detection, branch)
+	marked, commits, err := h.markReleases(ctx, repo, relevant, cfg.detection, branch)
 	logger.Info().Int(logkey.Commits, len(event.Commits)).Int(logkey.Examined, len(relevant)).Int(logkey.Releases, marked).Msg("push handled")
-	return err
+	return errors.Join(err, markHolds(ctx, h.Base, repo, commits, branch))
 }
 
 // maxPushCommits is the most commits GitHub lists in a push webhook; a
@@ -142,15 +143,19 @@ func yamlCommits(commits []*github.HeadCommit) []yamlCommit {
 // stopped waiting, and the redelivery of the push would then find no check
 // run yet and create a second one. Every request is finished before the
 // delivery is answered.
-func (h *Push) markReleases(ctx context.Context, repo *githubapi.Repo, shas []string, detection release.Options, branch string) (int, error) {
+//
+// It also returns the commits it read, in push order (nil where reading
+// one failed).
+func (h *Push) markReleases(ctx context.Context, repo *githubapi.Repo, shas []string, detection release.Options, branch string) (int, []*rollback.Commit, error) {
 	found := make([]bool, len(shas))
+	commits := make([]*rollback.Commit, len(shas))
 	errs := make([]error, len(shas))
 	var g errgroup.Group
 	g.SetLimit(h.concurrency())
 	for i, sha := range shas {
 		g.Go(func() error {
 			defer panics.Recover(ctx, "mark release "+sha, &errs[i])
-			found[i], errs[i] = markRelease(ctx, h.Base, repo, sha, detection, branch, false)
+			found[i], commits[i], errs[i] = markRelease(ctx, h.Base, repo, sha, detection, branch, false)
 			return nil
 		})
 	}
@@ -161,41 +166,41 @@ func (h *Push) markReleases(ctx context.Context, repo *githubapi.Repo, shas []st
 			n++
 		}
 	}
-	return n, errors.Join(errs...)
+	return n, commits, errors.Join(errs...)
 }
 
 // markRelease puts the check run on sha when it is a release, and reports
-// whether it is one. With always, a new check run is created even if one
-// exists, as GitHub's "Re-run" asks.
-func markRelease(ctx context.Context, base *Base, repo *githubapi.Repo, sha string, detection release.Options, branch string, always bool) (bool, error) {
+// whether it is one, with the commit it read. With always, a new check run
+// is created even if one exists, as GitHub's "Re-run" asks.
+func markRelease(ctx context.Context, base *Base, repo *githubapi.Repo, sha string, detection release.Options, branch string, always bool) (bool, *rollback.Commit, error) {
 	logger := zerolog.Ctx(ctx).With().Str(logkey.SHA, sha).Logger()
 	commit, err := repo.Commit(ctx, sha)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	// Only a Flux commit whose diff is more than rewritten values makes
 	// detection read the files themselves.
 	rel, reason, err := release.AnalyzeReading(ctx, commit.Commit, detection, repo)
 	if err != nil {
-		return false, err
+		return false, commit, err
 	}
 	if rel == nil {
 		logger.Debug().Str(logkey.Reason, reason).Msg("not a release")
-		return false, nil
+		return false, commit, nil
 	}
 	if !always {
 		existing, err := repo.FindCheckRun(ctx, base.AppID, sha, report.CheckRunName)
 		if err != nil {
-			return true, err
+			return true, commit, err
 		}
 		if existing != 0 {
 			logger.Debug().Int64(logkey.CheckRunID, existing).Msg("release already has a check run")
-			return true, nil
+			return true, commit, nil
 		}
 	}
 	if _, err := repo.CreateCheckRun(ctx, sha, report.Release(rel, branch)); err != nil {
-		return true, err
+		return true, commit, err
 	}
 	logger.Info().Int(logkey.Images, len(rel.Changes)).Msg("release marked")
-	return true, nil
+	return true, commit, nil
 }

@@ -170,7 +170,8 @@ func OutcomeText(out *rollback.Outcome, requester string) string {
 		for _, t := range out.Targets {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", markdown.Escape(imageLabel(t)), markdown.Escape(t.To), markdown.Escape(t.From), markdown.Escape(t.File))
 		}
-		b.WriteString("\nFlux releases the newer image again unless its automation for that image is paused.\n")
+		b.WriteString("\n")
+		b.WriteString(holdSentence(out.Hold))
 	}
 	b.WriteString(renamedText(out.Renamed))
 	return b.String()
@@ -411,4 +412,18 @@ func RefusedBrokenConfigReply(source string, problem error) string {
 // repeated safely.
 func FailureReply(err error) string {
 	return fmt.Sprintf("The rollback could not be finished because a GitHub request failed: %s.\n\nRepeat the command: anything already created is reused.", markdown.Escape(err.Error()))
+}
+
+// holdSentence says whether the pull request keeps Flux from releasing the
+// newer image again.
+func holdSentence(h *rollback.Hold) string {
+	switch {
+	case h != nil && h.Holding() && len(h.Unheld) == 0 && len(h.Manual) == 0:
+		return fmt.Sprintf("Its second commit holds Flux's image automation for %s: once merged, Flux leaves the rolled-back version in place until the automation is resumed.\n", markdown.Escape(h.Images()))
+	case h != nil && h.Holding():
+		return fmt.Sprintf("Its second commit holds Flux's image automation for %s; the rest must be held by hand before merging, or Flux releases the newer image again: the pull request says how.\n", markdown.Escape(h.Images()))
+	case h != nil && h.Off:
+		return "Holds are off in this repository (`hold: false`): Flux releases the newer image again unless its automation is held by hand; the pull request says how.\n"
+	}
+	return "Flux releases the newer image again unless its automation for that image is held by hand: the pull request says how.\n"
 }

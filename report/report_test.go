@@ -136,7 +136,7 @@ func TestOutcomeTextWarnsAboutFluxOnlyForImages(t *testing.T) {
 		t.Errorf("a commit without images:\n%s", text)
 	}
 	text := OutcomeText(&withImages, "alice")
-	for _, want := range []string{"#7", "master-f01225d", "master-26a4b87", "paused"} {
+	for _, want := range []string{"#7", "master-f01225d", "master-26a4b87", "held by hand"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("outcome text lacks %q:\n%s", want, text)
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fluxrollback/flux-rollback/hold"
 	"github.com/fluxrollback/flux-rollback/internal/markdown"
 	"github.com/fluxrollback/flux-rollback/release"
 )
@@ -30,7 +31,7 @@ func revertMessage(c *Commit, requester string) string {
 }
 
 // revertPullRequest describes the pull request of a revert.
-func revertPullRequest(c *Commit, rel *release.Release, req Request, branch string) NewPullRequest {
+func revertPullRequest(c *Commit, rel *release.Release, req Request, branch string, plan *holdPlan) NewPullRequest {
 	short := c.SHA[:7]
 	title := fmt.Sprintf("Revert \"%s\"", subject(c.Message))
 	if rel != nil && len(rel.Changes) > 0 {
@@ -45,8 +46,8 @@ func revertPullRequest(c *Commit, rel *release.Release, req Request, branch stri
 	}
 	fmt.Fprintf(&b, "Requested by @%s. This pull request is what `git revert %s` produces on the current head of `%s`; the branch `%s` holds it.\n\n",
 		req.Requester, short, req.Branch, branch)
-	if rel != nil {
-		writeFluxWarning(&b, rel)
+	if plan != nil {
+		writeHold(&b, plan.hold)
 	}
 	return NewPullRequest{Title: title, Body: b.String(), Head: branch, Base: req.Branch, Draft: req.Config.PullRequest.Draft}
 }
@@ -83,16 +84,156 @@ func writeImageTable(b *strings.Builder, changes []release.ImageChange, newCol, 
 	b.WriteString("\n")
 }
 
-// writeFluxWarning reminds that Flux releases the newer image again unless
-// its automation is held.
-func writeFluxWarning(b *strings.Builder, rel *release.Release) {
-	b.WriteString("> [!WARNING]\n")
-	b.WriteString("> Flux releases the newer image again unless its automation for that image is paused.")
-	if rel.Generation == 2 {
-		b.WriteString(" Suspend it before merging, for example `flux suspend image update <automation>`,")
-		b.WriteString(" or pin the image policy to the version this pull request restores.\n\n")
-	} else {
-		b.WriteString(" Lock the workload before merging, for example `fluxctl lock --workload <namespace>:deployment/<name>`.\n\n")
+// holdMessage is the message of the hold commit, which follows the
+// rollback's own commit on the branch. It carries the rollback's marker so
+// that the branch is still recognised as holding this rollback.
+func holdMessage(h *Hold, marker, requester string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Hold Flux image automation for %s\n\n", h.Images())
+	if len(h.Held) > 0 {
+		b.WriteString("Flux's image automation no longer updates these lines, which the commit\nbefore this one sets back; only their image policy markers change:\n\n")
+		for _, r := range h.Held {
+			fmt.Fprintf(&b, "- %s:%d (%s)\n", r.File, r.Line, r.Policy)
+		}
+		b.WriteString("\n")
+	}
+	if len(h.Locked) > 0 {
+		b.WriteString("Flux no longer releases these workloads, locked as fluxctl lock locks them:\n\n")
+		for _, w := range h.Locked {
+			fmt.Fprintf(&b, "- %s (%s:%d)\n", workloadID(w.Workload), w.File, w.Line)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("Resume the automation once a fixed image is released: the Resume automation\nbutton of the Held check run, or the comment /rollback resume <image>.\n\n")
+	fmt.Fprintf(&b, "Held for the rollback: %s\n\n%s: @%s\n", marker, RequesterTrailer, requester)
+	return b.String()
+}
+
+// workloadID is a Flux v1 workload as fluxctl names it: "apps:deployment/web".
+func workloadID(w hold.Workload) string {
+	return ManualLock{Namespace: w.Namespace, Kind: w.Kind, Name: w.Name}.Workload()
+}
+
+// writeHold tells how the pull request keeps Flux from releasing the newer
+// image again, or, where it does not, exactly what to run.
+func writeHold(b *strings.Builder, h *Hold) {
+	if h == nil {
+		return
+	}
+	if h.Off {
+		b.WriteString("> [!WARNING]\n")
+		b.WriteString("> Holds are off in this repository (`hold: false`): once this is merged, Flux releases the newer image again unless its automation is held by hand.\n")
+		writeUnheld(b, h.Unheld, h.Automations)
+		writeManualLocks(b, h.Manual)
+		b.WriteString("\n")
+		return
+	}
+	if h.Holding() {
+		b.WriteString("### Flux image automation is held\n\n")
+		fmt.Fprintf(b, "The second commit holds Flux's image automation for %s, so that Flux leaves the rolled-back version in place once this is merged:\n\n", markdown.Escape(h.Images()))
+		for _, r := range h.Held {
+			fmt.Fprintf(b, "- %s line %d: the marker of image policy %s is held; nothing else on the line changes.\n",
+				markdown.Code(r.File), r.Line, markdown.Code(r.Policy))
+		}
+		for _, w := range h.Locked {
+			fmt.Fprintf(b, "- %s line %d: workload %s is locked (`fluxcd.io/locked`), as `fluxctl lock` locks it.\n",
+				markdown.Code(w.File), w.Line, markdown.Code(workloadID(w.Workload)))
+		}
+		b.WriteString("\nOnce a fixed image is released, resume the automation: **Resume automation** on the *Held* check run of the merged commit, or comment ")
+		b.WriteString(markdown.Code("/rollback resume " + resumeName(h)))
+		b.WriteString(". That opens a pull request that puts the markers back as they were.\n\n")
+		b.WriteString(h.record(h.Release, h.Requester))
+		b.WriteString("\n\n")
+	}
+	if len(h.Unheld) > 0 || len(h.Manual) > 0 {
+		b.WriteString("> [!WARNING]\n")
+		b.WriteString("> Some image references cannot be held in the files: once this is merged, Flux releases the newer image again unless their automation is held by hand.\n")
+		writeUnheld(b, h.Unheld, h.Automations)
+		writeManualLocks(b, h.Manual)
+		b.WriteString("\n")
+	}
+}
+
+// resumeName is how /rollback resume names the held image.
+func resumeName(h *Hold) string {
+	for _, r := range h.Held {
+		if r.Image != "" {
+			return ShortImage(r.Image)
+		}
+		return r.Policy
+	}
+	for _, w := range h.Locked {
+		return w.Name
+	}
+	return "<image>"
+}
+
+// writeUnheld names the Flux v2 policies not held and the commands that
+// hold them.
+func writeUnheld(b *strings.Builder, unheld []release.ImageChange, automations []string) {
+	if len(unheld) == 0 {
+		return
+	}
+	var policies []string
+	for _, t := range unheld {
+		where := t.File
+		if t.Line > 0 {
+			where = fmt.Sprintf("%s:%d", t.File, t.Line)
+		}
+		if s := fmt.Sprintf("%s (%s)", markdown.Code(t.Policy()), markdown.Code(where)); !slices.Contains(policies, s) {
+			policies = append(policies, s)
+		}
+	}
+	fmt.Fprintf(b, ">\n> Image policy %s sets it.", strings.Join(policies, ", "))
+	b.WriteString(" To hold only this image, change the marker on that line in this pull request (see the holds documentation), or turn `hold` on and roll back again.")
+	b.WriteString(" To hold the whole image update automation instead, before merging run:\n>\n")
+	if len(automations) == 0 {
+		b.WriteString("> ```sh\n> flux get image update --all-namespaces   # find the automation that updates this file\n> flux suspend image update <name> -n <namespace>\n> ```\n")
+		b.WriteString(">\n> and `flux resume image update <name> -n <namespace>` once a fixed image is released.\n")
+		return
+	}
+	b.WriteString("> ```sh\n")
+	var resume []string
+	for _, a := range automations {
+		ns, name, ok := strings.Cut(a, "/")
+		if !ok {
+			ns, name = "flux-system", a
+		}
+		fmt.Fprintf(b, "> flux suspend image update %s -n %s\n", name, ns)
+		resume = append(resume, fmt.Sprintf("flux resume image update %s -n %s", name, ns))
+	}
+	b.WriteString("> ```\n>\n> and once a fixed image is released:\n>\n> ```sh\n")
+	for _, r := range resume {
+		fmt.Fprintf(b, "> %s\n", r)
+	}
+	b.WriteString("> ```\n")
+}
+
+// writeManualLocks gives the fluxctl commands for Flux v1 workloads that a
+// lock in the file cannot reach.
+func writeManualLocks(b *strings.Builder, locks []ManualLock) {
+	if len(locks) == 0 {
+		return
+	}
+	b.WriteString(">\n")
+	for _, m := range locks {
+		image := "the image"
+		if m.Image != "" {
+			image = markdown.Code(m.Image)
+		}
+		switch {
+		case m.InKustomization:
+			fmt.Fprintf(b, "> %s is set in the `images:` of %s, which a lock cannot reach: lock the workloads that run it (listed in that kustomization's resources) with Flux v1's automation.", image, markdown.Code(m.File))
+		case m.InPatch:
+			fmt.Fprintf(b, "> %s is set in the patch file %s, which a lock in the file cannot reach: lock the workload with Flux v1's automation.", image, markdown.Code(m.File))
+		default:
+			fmt.Fprintf(b, "> %s is set in %s, whose workload carries no `fluxcd.io/automated` annotation to lock beside: lock it with Flux v1's automation.", image, markdown.Code(m.File))
+		}
+		if m.Kind == "" || m.Name == "" || m.Namespace == "" {
+			b.WriteString(" Fill in what the repository does not show.")
+		}
+		fmt.Fprintf(b, " Before merging:\n>\n> ```sh\n> fluxctl lock --workload=%s --message=%q\n> ```\n>\n> and once a fixed image is released: `fluxctl unlock --workload=%s`.\n>\n",
+			m.Workload(), "Rolled back by flux-rollback", m.Workload())
 	}
 }
 
@@ -205,7 +346,7 @@ func undoneReleases(p restorePlan) []string {
 }
 
 // restorePullRequest describes the pull request of a restore.
-func restorePullRequest(p restorePlan, req Request) NewPullRequest {
+func restorePullRequest(p restorePlan, req Request, held *holdPlan) NewPullRequest {
 	var b strings.Builder
 	if p.marker == restoreMarker(p.commit.SHA) {
 		fmt.Fprintf(&b, "Restores the images that [%s](%s) changed to the versions they had before it: %s\n\n",
@@ -236,9 +377,9 @@ func restorePullRequest(p restorePlan, req Request) NewPullRequest {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "Only these image references change; nothing else in the tree does. Requested by @%s; the branch `%s` holds it.\n\n",
+	fmt.Fprintf(&b, "The first commit changes only these image references; nothing else in the tree changes. Requested by @%s; the branch `%s` holds it.\n\n",
 		req.Requester, p.branch)
-	writeFluxWarning(&b, &release.Release{Generation: generationOf(p.changes)})
+	writeHold(&b, held.hold)
 	return NewPullRequest{
 		Title: "Roll back " + restoreTargets(p.changes),
 		Body:  b.String(), Head: p.branch, Base: req.Branch, Draft: req.Config.PullRequest.Draft,
@@ -253,4 +394,59 @@ func generationOf(changes []release.ImageChange) int {
 		}
 	}
 	return 1
+}
+
+// resumeMarker identifies the commits that resume the automation of
+// policies held for releases.
+func resumeMarker(policies, releases []string) string {
+	return fmt.Sprintf("This resumes Flux image automation for %s, held by the rollback of %s.",
+		strings.Join(policies, ", "), strings.Join(releases, ", "))
+}
+
+// resumedNames names the resumed images: "api-js, web".
+func resumedNames(states []HoldState) string {
+	var names []string
+	for _, st := range states {
+		if n := st.Name(); !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// resumeMessage is the message of a resume commit.
+func resumeMessage(states []HoldState, marker, requester string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Resume Flux image automation for %s\n\n", resumedNames(states))
+	b.WriteString("Puts back the image policy markers that a rollback held, as they were:\n\n")
+	for _, st := range states {
+		fmt.Fprintf(&b, "- %s:%d (%s)\n", st.File, st.Line, st.Policy)
+	}
+	fmt.Fprintf(&b, "\n%s\n\n%s: @%s\n", marker, RequesterTrailer, requester)
+	return b.String()
+}
+
+// resumePullRequest describes the pull request of a resume.
+func resumePullRequest(states []HoldState, req ResumeRequest, branch string) NewPullRequest {
+	var b strings.Builder
+	b.WriteString("Resumes Flux's image automation for the images a rollback held: it puts back, byte for byte, the image policy markers the hold changed, and nothing else.\n\n")
+	b.WriteString("| Image | Policy | File | Value now | Held by |\n|---|---|---|---|---|\n")
+	for _, st := range states {
+		by := "the rollback of " + st.Release
+		if st.PullRequest != nil {
+			by = fmt.Sprintf("#%d", st.PullRequest.Number)
+		}
+		image := st.Image
+		if image == "" {
+			image = "(policy " + st.Policy + ")"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", markdown.Escape(image), markdown.Escape(st.Policy),
+			markdown.Escape(fmt.Sprintf("%s:%d", st.File, st.Line)), markdown.Escape(st.Value), markdown.Escape(by))
+	}
+	fmt.Fprintf(&b, "\nOnce this is merged, Flux's image automation updates these lines to the newest image its policy selects again. Requested by @%s; the branch `%s` holds it.\n",
+		req.Requester, branch)
+	return NewPullRequest{
+		Title: "Resume Flux image automation for " + resumedNames(states),
+		Body:  b.String(), Head: branch, Base: req.Branch, Draft: req.Config.PullRequest.Draft,
+	}
 }

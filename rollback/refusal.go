@@ -23,6 +23,8 @@ const (
 	ReasonBranchTaken     Reason = "branch taken"
 	ReasonMissingImage    Reason = "image reference missing"
 	ReasonUnknownTag      Reason = "unknown tag"
+	ReasonNotHeld         Reason = "nothing held"
+	ReasonHoldEdited      Reason = "held line edited"
 )
 
 // Refusal is an honest "no": the rollback was not made, for a reason the user

@@ -148,6 +148,7 @@ func (s *Service) restore(ctx context.Context, req Request, rel *release.Release
 		byFile[ch.File] = append(byFile[ch.File], ch)
 	}
 	var changes []revert.Change
+	var inputs []holdInput
 	for _, file := range files {
 		dir, name := path.Split(file)
 		entries, err := s.Repo.Dir(ctx, head.SHA, strings.TrimSuffix(dir, "/"))
@@ -174,6 +175,7 @@ func (s *Service) restore(ctx context.Context, req Request, rel *release.Release
 		if !bytes.Equal(restored.Content, content) {
 			changes = append(changes, revert.Change{Path: file, Mode: entry.Mode, Content: restored.Content})
 			plan.renamed = append(plan.renamed, restored.Renamed...)
+			inputs = append(inputs, holdInput{path: file, mode: entry.Mode, before: content, after: restored.Content})
 		}
 	}
 	if len(changes) == 0 {
@@ -183,9 +185,15 @@ func (s *Service) restore(ctx context.Context, req Request, rel *release.Release
 		return nil, &Refusal{Reason: ReasonNothingToRevert, Commit: plan.commit.SHA,
 			Detail: fmt.Sprintf("%s on %s", restoredAlready(plan.changes), req.Branch)}
 	}
+	var held *holdPlan
+	if req.Config.HoldsAutomation() {
+		held = planHold(inputs, plan.commit.Message, plan.changes, plan.commit.SHA[:7], req.Requester)
+	} else {
+		held = unheldPlan(inputs, plan.commit.Message, plan.changes)
+	}
 	message := restoreMessage(plan, req.Requester)
-	out, err := s.commitAndOpen(ctx, req, plan.commit, rel, head, plan.branch, plan.marker, message, changes,
-		restorePullRequest(plan, req))
+	out, err := s.commitAndOpen(ctx, req, plan.commit, rel, head, plan.branch, plan.marker, message, changes, held,
+		restorePullRequest(plan, req, held))
 	return plan.targets(out), err
 }
 

@@ -10,7 +10,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/fluxrollback/flux-rollback/internal/panics"
 	"github.com/fluxrollback/flux-rollback/release"
@@ -50,6 +53,10 @@ type Outcome struct {
 	// Existing is true when the pull request was opened by an earlier
 	// request (a double click, a redelivery, a repeated command).
 	Existing bool
+	// Hold says how the pull request holds Flux's automation of the images
+	// it sets back; nil when it sets back no image, or when an earlier
+	// request opened it and the rollback no longer applies to the head.
+	Hold *Hold
 }
 
 // Service performs rollbacks in one repository.
@@ -62,6 +69,8 @@ type Service struct {
 	// Files, when set, lets release detection read both versions of the
 	// files of a Flux commit whose diff is more than rewritten values.
 	Files release.FileReader
+	// Holds finds the merged pull requests that hold images; nil finds none.
+	Holds HoldSearch
 }
 
 // detect decides whether c is a release, reading its files only where
@@ -88,7 +97,8 @@ func (s *Service) Revert(ctx context.Context, req Request) (*Outcome, error) {
 
 	branch := req.Config.BranchPrefix + commit.SHA[:7]
 	marker := revertMarker(commit.SHA)
-	result, err := revert.Revert(ctx, s.Repo, RevertRequest(commit, head.SHA))
+	memo := newMemoReader(s.Repo)
+	result, err := revert.Revert(ctx, memo.forRevert(), RevertRequest(commit, head.SHA))
 	if err != nil {
 		// The head may have moved on since an earlier request opened the
 		// pull request; that pull request is still the answer.
@@ -105,9 +115,18 @@ func (s *Service) Revert(ctx context.Context, req Request) (*Outcome, error) {
 		return nil, refusal
 	}
 
+	var targets []release.ImageChange
+	generation := 0
+	if rel != nil {
+		targets, generation = rel.Changes, rel.Generation
+	}
+	plan, err := s.holdFor(ctx, req, memo, head, result.Changes, commit, targets, generation)
+	if err != nil {
+		return nil, err
+	}
 	message := revertMessage(commit, req.Requester)
-	out, err := s.commitAndOpen(ctx, req, commit, rel, head, branch, marker, message, result.Changes,
-		revertPullRequest(commit, rel, req, branch))
+	out, err := s.commitAndOpen(ctx, req, commit, rel, head, branch, marker, message, result.Changes, plan,
+		revertPullRequest(commit, rel, req, branch, plan))
 	return withTargets(out, rel), err
 }
 
@@ -201,15 +220,41 @@ func (s *Service) existing(ctx context.Context, req Request, commit *Commit, rel
 
 // commitAndOpen writes the tree and commit, creates the branch and opens the
 // pull request, reusing whatever an earlier request already created.
+//
+// With a hold, the branch carries two commits: the rollback, then the hold
+// commit on top of it. Both trees are written at once, from the head's tree.
 func (s *Service) commitAndOpen(ctx context.Context, req Request, commit *Commit, rel *release.Release, head *Head,
-	branch, marker, message string, changes []revert.Change, pr NewPullRequest) (*Outcome, error) {
-	tree, err := s.Writer.CreateTree(ctx, head.Tree, changes)
-	if err != nil {
-		return nil, fmt.Errorf("create tree: %w", err)
+	branch, marker, message string, changes []revert.Change, plan *holdPlan, pr NewPullRequest) (*Outcome, error) {
+	holding := plan != nil && len(plan.files) > 0
+	var tree, holdTree string
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		defer panics.Recover(gctx, "create tree", &err)
+		if tree, err = s.Writer.CreateTree(gctx, head.Tree, changes); err != nil {
+			return fmt.Errorf("create tree: %w", err)
+		}
+		return nil
+	})
+	if holding {
+		g.Go(func() (err error) {
+			defer panics.Recover(gctx, "create the hold's tree", &err)
+			if holdTree, err = s.Writer.CreateTree(gctx, head.Tree, plan.withHold(changes)); err != nil {
+				return fmt.Errorf("create the hold's tree: %w", err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	sha, err := s.Writer.CreateCommit(ctx, message, tree, []string{head.SHA})
 	if err != nil {
 		return nil, fmt.Errorf("create commit: %w", err)
+	}
+	if holding {
+		if sha, err = s.Writer.CreateCommit(ctx, holdMessage(plan.hold, marker, req.Requester), holdTree, []string{sha}); err != nil {
+			return nil, fmt.Errorf("create the hold commit: %w", err)
+		}
 	}
 	err = s.Writer.CreateBranch(ctx, branch, sha)
 	switch {
@@ -252,11 +297,19 @@ func (s *Service) commitAndOpen(ctx context.Context, req Request, commit *Commit
 		if err != nil {
 			return nil, err
 		}
-		if err := s.Pulls.Decorate(ctx, opened.Number, p.Labels, reviewers, p.TeamReviewers); err != nil {
+		labels := p.Labels
+		if holding && !slices.Contains(labels, HoldLabel) {
+			labels = append(slices.Clone(labels), HoldLabel)
+		}
+		if err := s.Pulls.Decorate(ctx, opened.Number, labels, reviewers, p.TeamReviewers); err != nil {
 			return nil, fmt.Errorf("label pull request #%d: %w", opened.Number, err)
 		}
 	}
-	return &Outcome{Commit: commit, Release: rel, Branch: branch, PullRequest: opened, Existing: existing}, nil
+	out := &Outcome{Commit: commit, Release: rel, Branch: branch, PullRequest: opened, Existing: existing}
+	if plan != nil {
+		out.Hold = plan.hold
+	}
+	return out, nil
 }
 
 // RevertRequest is the revert engine's request to undo commit on head: every

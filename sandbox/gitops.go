@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
@@ -148,6 +149,108 @@ func (r *GitOpsRepo) EditByHand(ctx context.Context, path, message string, edit 
 		Message: message,
 		Author:  Human,
 		Files:   map[string]*fakegithub.File{path: {Content: edit(content)}},
+	})
+	return sha, err
+}
+
+// Paths of the sample Flux v2 repository, laid out as canada-ca/tracker's:
+// one image policy marks the api image in a Deployment (the whole
+// reference) and in the production kustomization (its tag).
+const (
+	APIDeploymentPath    = "k8s/apps/bases/api/deployment.yaml"
+	APIKustomizationPath = "k8s/clusters/production/kustomization.yaml"
+)
+
+// APIImage is the image the sample Flux v2 repository releases.
+const APIImage = "gcr.io/track-compliance/api-js"
+
+// SampleAPIDeployment is a Deployment whose image a Flux v2 image policy
+// sets.
+const SampleAPIDeployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: api
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: api
+  template:
+    metadata:
+      labels:
+        app: api
+    spec:
+      containers:
+      - name: api
+        image: gcr.io/track-compliance/api-js:master-f01225d # {"$imagepolicy": "flux-system:api"}
+        ports:
+        - containerPort: 4000
+`
+
+// SampleAPIKustomization pins the same image's tag for production, with
+// the same policy's tag marker.
+const SampleAPIKustomization = `apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+- ../../apps/bases/api
+images:
+- name: gcr.io/track-compliance/api-js
+  newTag: master-f01225d # {"$imagepolicy": "flux-system:api:tag"}
+`
+
+// AddFluxV2Repo creates owner/name like AddGitOpsRepo, with the Flux v2
+// sample files (APIDeploymentPath, APIKustomizationPath) beside the others.
+func (s *Sandbox) AddFluxV2Repo(installationID int64, owner, name string) (*GitOpsRepo, error) {
+	repo, err := s.AddGitOpsRepo(installationID, owner, name)
+	if err != nil {
+		return nil, err
+	}
+	_, err = repo.Commit("main", fakegithub.CommitSpec{
+		Message: "Deploy the api with Flux's image automation",
+		Author:  Human,
+		Files: map[string]*fakegithub.File{
+			APIDeploymentPath:    {Content: SampleAPIDeployment},
+			APIKustomizationPath: {Content: SampleAPIKustomization},
+		},
+	})
+	return repo, err
+}
+
+// ReleasePolicy commits what Flux's image automation commits when the image
+// policy (namespace:name) selects a new image: on every line of the
+// repository that carries the policy's marker, in any form, from becomes
+// to. It pushes the commit and returns it.
+func (r *GitOpsRepo) ReleasePolicy(ctx context.Context, policy, from, to string) (string, error) {
+	files, err := r.ReadTree("main")
+	if err != nil {
+		return "", err
+	}
+	marker := regexp.MustCompile(`"\$imagepolicy": "` + regexp.QuoteMeta(policy) + `(:(tag|name|digest))?"`)
+	changed := map[string]*fakegithub.File{}
+	var paths []string
+	for p, f := range files {
+		lines := strings.SplitAfter(f.Content, "\n")
+		touched := false
+		for i, l := range lines {
+			if marker.MatchString(l) && strings.Contains(l, from) {
+				lines[i] = strings.Replace(l, from, to, 1)
+				touched = true
+			}
+		}
+		if touched {
+			changed[p] = &fakegithub.File{Content: strings.Join(lines, ""), Mode: f.Mode}
+			paths = append(paths, p)
+		}
+	}
+	if len(changed) == 0 {
+		return "", fmt.Errorf("release %s: no line marked by it holds %s", policy, from)
+	}
+	slices.Sort(paths)
+	sha, _, err := r.CommitAndPush(ctx, "main", fakegithub.CommitSpec{
+		Message: "Update from image update automation\n\nAutomation name: flux-system/flux-system\n\nFiles:\n- " + strings.Join(paths, "\n- ") + "\n",
+		Author:  FluxV2,
+		Files:   changed,
 	})
 	return sha, err
 }

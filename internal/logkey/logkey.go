@@ -18,6 +18,7 @@ const (
 	ContentLength = "content_length" // a request body's declared size
 	Examined      = "examined"       // commits read while looking for releases
 	Existing      = "existing"       // whether a pull request was opened earlier
+	Holds         = "holds"          // a number of held image references
 	Identifier    = "identifier"     // a check run action's identifier
 	Images        = "images"         // a number of image references
 	Metric        = "metric"         // a metric family's name
