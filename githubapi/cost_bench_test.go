@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
+	"github.com/fluxrollback/flux-rollback/hold"
 	"github.com/fluxrollback/flux-rollback/repoconfig"
 	"github.com/fluxrollback/flux-rollback/rollback"
 )
@@ -350,8 +351,9 @@ func (e *costEnv) click(tb testing.TB) (*rollback.Outcome, clickCost) {
 }
 
 // BenchmarkClickCost measures one rollback click (permission check, commit
-// and head reads, the revert engine's reads, tree, commit, branch, pull
-// request, labels and reviewers) against the embedded GitHub over HTTP.
+// and head reads, the revert engine's reads, the hold's reads, the revert's
+// and the hold's trees and commits, branch, pull request, labels and
+// reviewers) against the embedded GitHub over HTTP.
 // Run: go test -run '^$' -bench . ./githubapi/
 func BenchmarkClickCost(b *testing.B) {
 	for _, shape := range append(slices.Clone(costShapes), mergeShapes...) {
@@ -380,8 +382,12 @@ var clickRoutes = []string{
 	"GET /repos/{owner}/{repo}/compare/{basehead}",
 	"GET /repos/{owner}/{repo}/git/trees/{tree_sha}", // app/bases on the head
 	"GET /repos/{owner}/{repo}/git/trees/{tree_sha}", // app/bases in the release's parent
-	"POST /repos/{owner}/{repo}/git/trees",
-	"POST /repos/{owner}/{repo}/git/commits",
+	"GET /repos/{owner}/{repo}/git/blobs/{file_sha}", // the release file on the head, for the hold
+	"GET /repos/{owner}/{repo}/git/blobs/{file_sha}", // the release file after the revert, for the hold
+	"POST /repos/{owner}/{repo}/git/trees",           // the revert's tree
+	"POST /repos/{owner}/{repo}/git/trees",           // the hold's tree, at the same time
+	"POST /repos/{owner}/{repo}/git/commits",         // the revert
+	"POST /repos/{owner}/{repo}/git/commits",         // the hold, on the revert
 	"POST /repos/{owner}/{repo}/git/refs",
 	"POST /repos/{owner}/{repo}/pulls",
 	"POST /repos/{owner}/{repo}/issues/{issue_number}/labels",
@@ -390,11 +396,10 @@ var clickRoutes = []string{
 
 // mergeRoutes are the requests of a click when the branch changed the
 // release file since: the release's directory and the file's three versions
-// are read as well.
+// are read as well (the hold then reads no blob: the revert engine read the
+// head's, and the merged file travels as content).
 var mergeRoutes = append(slices.Clone(clickRoutes),
 	"GET /repos/{owner}/{repo}/git/trees/{tree_sha}", // app/bases in the release
-	"GET /repos/{owner}/{repo}/git/blobs/{file_sha}",
-	"GET /repos/{owner}/{repo}/git/blobs/{file_sha}",
 	"GET /repos/{owner}/{repo}/git/blobs/{file_sha}",
 )
 
@@ -430,8 +435,17 @@ func checkFlat(t *testing.T, shapes []costShape, routes []string) {
 			if out.Release == nil {
 				t.Errorf("%s not detected as a release", env.built.release)
 			}
-			if got, err := env.repo.ReadFile(out.Branch, releasePath); err != nil || got != env.built.want {
-				t.Errorf("%s on %s is %q (%v), want %q", releasePath, out.Branch, got, err, env.built.want)
+			// The branch holds the revert, then the hold of the web image.
+			tip, err := env.repo.CommitInfo(out.Branch)
+			if err != nil || len(tip.Parents) != 1 {
+				t.Fatalf("tip of %s: %+v (%v)", out.Branch, tip, err)
+			}
+			if got, err := env.repo.ReadFile(tip.Parents[0], releasePath); err != nil || got != env.built.want {
+				t.Errorf("%s reverted on %s is %q (%v), want %q", releasePath, out.Branch, got, err, env.built.want)
+			}
+			held, err := env.repo.ReadFile(out.Branch, releasePath)
+			if h := hold.FindHeld([]byte(held)); err != nil || len(h) != 1 || h[0].Policy != "flux-system:web" || h[0].Field != "tag" {
+				t.Errorf("%s held on %s: %+v (%v)", releasePath, out.Branch, h, err)
 			}
 			if tip, err := env.repo.ReadFile("main", releasePath); err != nil || tip != env.built.tip {
 				t.Errorf("%s on main is %q (%v), want %q", releasePath, tip, err, env.built.tip)

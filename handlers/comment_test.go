@@ -21,6 +21,7 @@ import (
 	"github.com/fluxrollback/flux-rollback/command"
 	"github.com/fluxrollback/flux-rollback/fakegithub"
 	"github.com/fluxrollback/flux-rollback/githubapi"
+	"github.com/fluxrollback/flux-rollback/hold"
 	"github.com/fluxrollback/flux-rollback/report"
 	"github.com/fluxrollback/flux-rollback/sandbox"
 	"github.com/fluxrollback/flux-rollback/server"
@@ -856,8 +857,12 @@ func TestCommentImageCommandFindsFluxV2Releases(t *testing.T) {
 			res := commandIssueComment(t, e, e.repo.Repo, e.repo.AddIssue("Roll back"), sandbox.Human.Login, "/rollback "+image)
 			pr := rollbackPull(t, e.repo.Repo, "rollback-"+h.web[:7])
 			requireMentions(t, "the reply", res.onlyReply(t), "Opened "+pullLink(e.repo.Repo, pr.Number), h.web[:7])
-			if got, _ := e.repo.ReadFile("heads/rollback-"+h.web[:7], sandbox.DeploymentPath); got != sandbox.SampleDeployment {
-				t.Errorf("the rollback branch's deployment =\n%s\nwant the sample's", got)
+			// The first commit reverts; the second holds the web image.
+			if got, _ := e.repo.ReadFile(rollbackCommit(t, e.repo.Repo, pr), sandbox.DeploymentPath); got != sandbox.SampleDeployment {
+				t.Errorf("the rollback's deployment =\n%s\nwant the sample's", got)
+			}
+			if held, _ := e.repo.ReadFile(pr.HeadSHA, sandbox.DeploymentPath); len(hold.FindHeld([]byte(held))) != 1 {
+				t.Errorf("the rollback branch does not hold the web image:\n%s", held)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -307,4 +308,339 @@ func TestHoldResumeAndReleaseAgain(t *testing.T) {
 	if !slices.ContainsFunc(nextRun.Actions, func(a fakegithub.CheckRunAction) bool { return a.Identifier == report.ActionRollback }) {
 		t.Errorf("the next release has no Roll back button: %+v", nextRun.Actions)
 	}
+}
+
+// commitAsFlux commits files as Flux's image automation does and pushes.
+func commitAsFlux(t *testing.T, e *env, files map[string]string) string {
+	t.Helper()
+	spec := fakegithub.CommitSpec{
+		Message: "Update from image update automation\n\nAutomation name: flux-system/flux-system\n",
+		Author:  sandbox.FluxV2, Files: map[string]*fakegithub.File{},
+	}
+	for p, c := range files {
+		spec.Files[p] = &fakegithub.File{Content: c}
+	}
+	sha, _, err := e.repo.CommitAndPush(e.ctx, "main", spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha
+}
+
+// commitByHand commits files as a person and pushes.
+func commitByHand(t *testing.T, e *env, message string, files map[string]string) string {
+	t.Helper()
+	spec := fakegithub.CommitSpec{Message: message, Author: sandbox.Human, Files: map[string]*fakegithub.File{}}
+	for p, c := range files {
+		spec.Files[p] = &fakegithub.File{Content: c}
+	}
+	sha, _, err := e.repo.CommitAndPush(e.ctx, "main", spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha
+}
+
+// pullRequestHead returns the hold commit and the revert (or restore)
+// commit under it.
+func pullRequestCommits(t *testing.T, e *env, pr fakegithub.PullRequest) (holdSHA, firstSHA string, holdCommit fakegithub.CommitObject) {
+	t.Helper()
+	c, err := e.repo.CommitInfo(pr.HeadSHA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Parents) != 1 {
+		t.Fatalf("head of #%d has parents %v", pr.Number, c.Parents)
+	}
+	return pr.HeadSHA, c.Parents[0], c
+}
+
+func TestHoldEveryMarkerForm(t *testing.T) {
+	e := startV2(t)
+	const path = "k8s/clusters/staging/kustomization.yaml"
+	const digestA = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	const digestB = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+	file := func(name, tag, digest string) string {
+		return "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n- name: api\n" +
+			"  newName: " + name + " # {\"$imagepolicy\": \"flux-system:api:name\"}\n" +
+			"  newTag: " + tag + " # {\"$imagepolicy\": \"flux-system:api:tag\"}\n" +
+			"  digest: " + digest + " # {\"$imagepolicy\": \"flux-system:api:digest\"}\n"
+	}
+	before := file("gcr.io/track-compliance/api-js", goodTag, digestA)
+	parent := commitByHand(t, e, "Stage the api", map[string]string{path: before})
+	release := commitAsFlux(t, e, map[string]string{path: file("ghcr.io/track-compliance/api-js", badTag, digestB)})
+	click(t, e, e.rollbackRun(t, e.repo.Repo, release), report.ActionRollback, sandbox.Human.Login)
+	prs := e.repo.PullRequests()
+	if len(prs) != 1 {
+		t.Fatalf("pull requests %+v", prs)
+	}
+	holdSHA, revertSHA, _ := pullRequestCommits(t, e, prs[0])
+	if got, want := treeOf(t, e.repo.Repo, revertSHA), gitRevertTree(t, e.repo.Repo, parent, release, release); got != want {
+		t.Errorf("revert tree %s, git's %s", got, want)
+	}
+	reverted, _ := e.repo.ReadFile(revertSHA, path)
+	held, _ := e.repo.ReadFile(holdSHA, path)
+	if lines := heldLines(t, reverted, held); !slices.Equal(lines, []int{5, 6, 7}) {
+		t.Errorf("held lines %v, want the name, tag and digest lines 5, 6, 7", lines)
+	}
+	var fields []string
+	for _, h := range hold.FindHeld([]byte(held)) {
+		fields = append(fields, h.Field)
+	}
+	if !slices.Equal(fields, []string{"name", "tag", "digest"}) {
+		t.Errorf("held fields %v", fields)
+	}
+
+	merged := merge(t, e, prs[0].Number)
+	click(t, e, holdRun(t, e.repo.Repo, merged), report.ActionResume, sandbox.Human.Login)
+	prs = e.repo.PullRequests()
+	if len(prs) != 2 {
+		t.Fatalf("no resume pull request: %+v", prs)
+	}
+	if got, _ := e.repo.ReadFile(prs[1].HeadSHA, path); got != before {
+		t.Errorf("after the resume:\n%s\nwant:\n%s", got, before)
+	}
+}
+
+func TestRestoreHolds(t *testing.T) {
+	e := startV2(t)
+	before, _ := e.repo.Ref("heads/main")
+	release, err := e.repo.ReleasePolicy(e.ctx, apiPolicy, goodTag, badTag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.repo.ReleasePolicy(e.ctx, apiPolicy, badTag, "master-9c1e2f0"); err != nil {
+		t.Fatal(err)
+	}
+	run := e.rollbackRun(t, e.repo.Repo, release)
+	click(t, e, run, report.ActionRollback, sandbox.Human.Login)
+	refused, _ := e.repo.CheckRun(run.ID)
+	click(t, e, refused, report.ActionRestore, sandbox.Human.Login)
+	prs := e.repo.PullRequests()
+	if len(prs) != 1 {
+		final, _ := e.repo.CheckRun(run.ID)
+		t.Fatalf("no restore pull request: %+v", final.Output)
+	}
+	if !slices.Contains(prs[0].Labels, rollback.HoldLabel) {
+		t.Errorf("labels %v", prs[0].Labels)
+	}
+	holdSHA, restoreSHA, holdCommit := pullRequestCommits(t, e, prs[0])
+	if !strings.HasPrefix(holdCommit.Message, "Hold Flux image automation for api-js") {
+		t.Errorf("hold commit %q", holdCommit.Message)
+	}
+	for _, p := range []string{sandbox.APIDeploymentPath, sandbox.APIKustomizationPath} {
+		restored, _ := e.repo.ReadFile(restoreSHA, p)
+		want, _ := e.repo.ReadFile(before, p)
+		if restored != want {
+			t.Errorf("%s restored:\n%s\nwant:\n%s", p, restored, want)
+		}
+		held, _ := e.repo.ReadFile(holdSHA, p)
+		if lines := heldLines(t, restored, held); len(lines) != 1 {
+			t.Errorf("%s: held lines %v, want the one line", p, lines)
+		}
+		if h := hold.FindHeld([]byte(held)); len(h) != 1 || h[0].Release != release[:7] {
+			t.Errorf("%s: held %+v", p, h)
+		}
+	}
+}
+
+func TestHoldOffOpensTheRevertAloneAndSaysWhatToRun(t *testing.T) {
+	e := startV2(t)
+	commitByHand(t, e, "Configure flux-rollback", map[string]string{".github/flux-rollback.yml": "version: 1\nhold: false\n"})
+	release, err := e.repo.ReleasePolicy(e.ctx, apiPolicy, goodTag, badTag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	click(t, e, e.rollbackRun(t, e.repo.Repo, release), report.ActionRollback, sandbox.Human.Login)
+	prs := e.repo.PullRequests()
+	if len(prs) != 1 {
+		t.Fatalf("pull requests %+v", prs)
+	}
+	c, _ := e.repo.CommitInfo(prs[0].HeadSHA)
+	if len(c.Parents) != 1 || c.Parents[0] != release || !strings.Contains(c.Message, "This reverts commit") {
+		t.Errorf("with hold off the branch holds the revert alone: %+v", c)
+	}
+	if slices.Contains(prs[0].Labels, rollback.HoldLabel) {
+		t.Error("a pull request without a hold is labelled as one")
+	}
+	for _, want := range []string{"`hold: false`", "`flux-system:api`", "flux suspend image update flux-system -n flux-system",
+		"flux resume image update flux-system -n flux-system", sandbox.APIDeploymentPath} {
+		if !strings.Contains(prs[0].Body, want) {
+			t.Errorf("the pull request does not say %q:\n%s", want, prs[0].Body)
+		}
+	}
+	if strings.Contains(prs[0].Body, "<automation>") {
+		t.Errorf("a placeholder is left in:\n%s", prs[0].Body)
+	}
+}
+
+func TestFluxV1AutomatedWorkloadIsLocked(t *testing.T) {
+	e := start(t)
+	const path = "workloads/api.yaml"
+	manifest := func(tag string) string {
+		return "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: tracker\n  annotations:\n    fluxcd.io/automated: \"true\"\n" +
+			"spec:\n  template:\n    spec:\n      containers:\n      - name: api\n        image: gcr.io/track-compliance/api:" + tag + "\n"
+	}
+	commitByHand(t, e, "Add the api", map[string]string{path: manifest("master-4003aac")})
+	release, _, err := e.repo.CommitAndPush(e.ctx, "main", fakegithub.CommitSpec{
+		Message: "Auto-release gcr.io/track-compliance/api:master-5e6f7a8\n\n[ci skip]", Author: sandbox.FluxV1,
+		Files: map[string]*fakegithub.File{path: {Content: manifest("master-5e6f7a8")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	click(t, e, e.rollbackRun(t, e.repo.Repo, release), report.ActionRollback, sandbox.Human.Login)
+	prs := e.repo.PullRequests()
+	if len(prs) != 1 {
+		t.Fatalf("pull requests %+v", prs)
+	}
+	holdSHA, revertSHA, _ := pullRequestCommits(t, e, prs[0])
+	reverted, _ := e.repo.ReadFile(revertSHA, path)
+	if reverted != manifest("master-4003aac") {
+		t.Errorf("the first commit is not the revert:\n%s", reverted)
+	}
+	locked, _ := e.repo.ReadFile(holdSHA, path)
+	if got := hold.LockedV1([]byte(locked)); len(got) != 1 || got[0].Name != "api" || got[0].Namespace != "tracker" {
+		t.Errorf("locked workloads %+v in:\n%s", got, locked)
+	}
+	for _, want := range []string{"fluxcd.io/locked: \"true\"", "fluxcd.io/locked_msg:", "fluxcd.io/locked_user:"} {
+		if !strings.Contains(locked, want) {
+			t.Errorf("the hold commit lacks %q:\n%s", want, locked)
+		}
+	}
+	// Only lines were added: every line of the revert is still there.
+	if removed := heldLinesOrNil(reverted, locked); len(strings.SplitAfter(locked, "\n")) <= len(strings.SplitAfter(reverted, "\n")) || len(removed) == 0 {
+		t.Errorf("the lock added no lines:\n%s", locked)
+	}
+	if !strings.Contains(prs[0].Body, "`tracker:deployment/api`") {
+		t.Errorf("the pull request does not name the locked workload:\n%s", prs[0].Body)
+	}
+}
+
+func TestFluxV1KustomizationSaysWhatToRun(t *testing.T) {
+	e := start(t)
+	_, run := releasedAPIJS(t, e)
+	click(t, e, run, report.ActionRollback, sandbox.Human.Login)
+	prs := e.repo.PullRequests()
+	if len(prs) != 1 {
+		t.Fatalf("pull requests %+v", prs)
+	}
+	for _, want := range []string{"fluxctl lock --workload=<namespace>:<kind>/<name>", "fluxctl unlock", "`images:`", "`" + apiJS + "`"} {
+		if !strings.Contains(prs[0].Body, want) {
+			t.Errorf("the pull request does not say %q:\n%s", want, prs[0].Body)
+		}
+	}
+}
+
+// mergedHold is acme/tracker with the api image held on main.
+func mergedHold(t *testing.T) (*env, heldRollback, string) {
+	t.Helper()
+	e := startV2(t)
+	rb := rollBackWithHold(t, e)
+	return e, rb, merge(t, e, rb.pr.Number)
+}
+
+func TestHeldLineEditedByHand(t *testing.T) {
+	e, _, merged := mergedHold(t)
+	content, _ := e.repo.ReadFile("main", sandbox.APIDeploymentPath)
+	edited := commitByHand(t, e, "Pin the hotfix", map[string]string{
+		sandbox.APIDeploymentPath: strings.Replace(content, "api-js:"+goodTag, "api-js:master-407f1c2", 1),
+	})
+	run := holdRun(t, e.repo.Repo, edited)
+	if !strings.Contains(run.Output.Title, "Held: api-js at master-407f1c2") || !strings.Contains(run.Output.Title, "still held") {
+		t.Errorf("check run on the edit: %q", run.Output.Title)
+	}
+	if !strings.Contains(run.Output.Summary, "The hold is still in place") || !strings.Contains(run.Output.Summary, sandbox.APIDeploymentPath) {
+		t.Errorf("check run on the edit:\n%s", run.Output.Summary)
+	}
+	// Resuming what the merge held is refused: the line is not what was held.
+	click(t, e, holdRun(t, e.repo.Repo, merged), report.ActionResume, sandbox.Human.Login)
+	refused := holdRun(t, e.repo.Repo, merged)
+	for _, want := range []string{"held line edited"} {
+		if !strings.Contains(refused.Output.Title, want) {
+			t.Errorf("title %q lacks %q", refused.Output.Title, want)
+		}
+	}
+	for _, want := range []string{sandbox.APIDeploymentPath + ":18", "master-407f1c2", goodTag} {
+		if !strings.Contains(refused.Output.Summary, want) {
+			t.Errorf("refusal lacks %q:\n%s", want, refused.Output.Summary)
+		}
+	}
+	if len(e.repo.PullRequests()) != 1 {
+		t.Error("a resume was opened over a hand edit")
+	}
+}
+
+func TestResumeNeedsTheRollbackRole(t *testing.T) {
+	e, _, merged := mergedHold(t)
+	e.repo.SetPermission("bob", "read")
+	if d := click(t, e, holdRun(t, e.repo.Repo, merged), report.ActionResume, "bob"); d.StatusCode != 200 {
+		t.Fatalf("a refusal is not a failed delivery: %d", d.StatusCode)
+	}
+	run := holdRun(t, e.repo.Repo, merged)
+	if !strings.Contains(run.Output.Title, "no permission") || !strings.Contains(run.Output.Summary, "bob") {
+		t.Errorf("check run %+v", run.Output)
+	}
+	if len(e.repo.PullRequests()) != 1 {
+		t.Error("a resume was opened for a read-only user")
+	}
+	if !slices.ContainsFunc(run.Actions, func(a fakegithub.CheckRunAction) bool { return a.Identifier == report.ActionResume }) {
+		t.Error("the button is gone for the users who may click it")
+	}
+}
+
+func TestStatusAndResumeComments(t *testing.T) {
+	e, rb, _ := mergedHold(t)
+	issue := e.repo.AddIssue("Incident: api-js crashes")
+	status := commandIssueComment(t, e, e.repo.Repo, issue, sandbox.Human.Login, "/rollback status")
+	if len(status.replies) != 1 {
+		t.Fatalf("replies %v", status.replies)
+	}
+	for _, want := range []string{"gcr.io/track-compliance/api-js", sandbox.APIDeploymentPath + ":18", sandbox.APIKustomizationPath + ":7", "#1", "@alice", "`master-f01225d`"} {
+		if !strings.Contains(status.replies[0], want) {
+			t.Errorf("status lacks %q:\n%s", want, status.replies[0])
+		}
+	}
+
+	unknown := commandIssueComment(t, e, e.repo.Repo, issue, sandbox.Human.Login, "/rollback resume web")
+	if len(unknown.replies) != 1 || !strings.Contains(unknown.replies[0], "web is not held") || !strings.Contains(unknown.replies[0], "api-js") {
+		t.Errorf("resuming an image that is not held: %v", unknown.replies)
+	}
+
+	e.repo.SetPermission("bob", "read")
+	denied := commandIssueComment(t, e, e.repo.Repo, issue, "bob", "/rollback resume api-js")
+	if len(denied.replies) != 1 || !strings.Contains(denied.replies[0], "no permission") && !strings.Contains(denied.replies[0], "role") {
+		t.Errorf("a read-only user: %v", denied.replies)
+	}
+
+	resumed := commandIssueComment(t, e, e.repo.Repo, issue, sandbox.Human.Login, "/rollback resume api-js")
+	again := commandIssueComment(t, e, e.repo.Repo, issue, sandbox.Human.Login, "/rollback resume flux-system:api")
+	prs := e.repo.PullRequests()
+	if len(prs) != 2 {
+		t.Fatalf("pull requests %+v", prs)
+	}
+	if want := fmt.Sprintf("Opened [#%d]", prs[1].Number); !strings.Contains(resumed.replies[0], want) || !strings.Contains(again.replies[0], "already open") {
+		t.Errorf("replies %q, %q", resumed.replies, again.replies)
+	}
+	for _, p := range []string{sandbox.APIDeploymentPath, sandbox.APIKustomizationPath} {
+		got, _ := e.repo.ReadFile(prs[1].HeadSHA, p)
+		want, _ := e.repo.ReadFile(rb.parent, p)
+		if got != want {
+			t.Errorf("%s after /rollback resume:\n%s\nwant\n%s", p, got, want)
+		}
+	}
+}
+
+// rollbackCommit is the rollback's own commit of a pull request: the head,
+// or the commit under the hold commit when the head holds images.
+func rollbackCommit(t *testing.T, repo *fakegithub.Repo, pr fakegithub.PullRequest) string {
+	t.Helper()
+	c, err := repo.CommitInfo(pr.HeadSHA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasPrefix(c.Message, "Hold Flux image automation for ") {
+		return c.Parents[0]
+	}
+	return pr.HeadSHA
 }

@@ -311,19 +311,20 @@ func TestRestoreOfAFluxV2MarkerKeepsTheMarker(t *testing.T) {
 		final, _ := e.repo.CheckRun(run.ID)
 		t.Fatalf("want 1 pull request, got %d: %+v", len(prs), final.Output)
 	}
+	restored := rollbackCommit(t, e.repo.Repo, prs[0])
 	before, _ := e.repo.ReadFile(head, sandbox.DeploymentPath)
-	after, _ := e.repo.ReadFile(prs[0].HeadSHA, sandbox.DeploymentPath)
+	after, _ := e.repo.ReadFile(restored, sandbox.DeploymentPath)
 	if want := strings.Replace(before, "web:1.5.0 #", "web:1.4.2 #", 1); after != want {
 		t.Errorf("deployment after the restore:\n%s\nwant:\n%s", after, want)
 	}
 	if !strings.Contains(after, "replicas: 3") {
 		t.Error("the restore undid a person's edit")
 	}
-	if paths := changedPaths(t, e.repo.Repo, head, prs[0].HeadSHA); len(paths) != 1 {
+	if paths := changedPaths(t, e.repo.Repo, head, restored); len(paths) != 1 {
 		t.Errorf("the restore changed %v", paths)
 	}
-	if !strings.Contains(prs[0].Body, "flux suspend image update") {
-		t.Errorf("a Flux v2 restore does not say to suspend the automation:\n%s", prs[0].Body)
+	if restored == prs[0].HeadSHA || !strings.Contains(prs[0].Body, "Flux image automation is held") {
+		t.Errorf("a Flux v2 restore does not hold the automation:\n%s", prs[0].Body)
 	}
 }
 

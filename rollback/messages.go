@@ -93,7 +93,7 @@ func holdMessage(h *Hold, marker, requester string) string {
 	if len(h.Held) > 0 {
 		b.WriteString("Flux's image automation no longer updates these lines, which the commit\nbefore this one sets back; only their image policy markers change:\n\n")
 		for _, r := range h.Held {
-			fmt.Fprintf(&b, "- %s:%d (%s)\n", r.File, r.Line, r.Policy)
+			fmt.Fprintf(&b, "- %s:%d (%s)\n", r.File, r.Line, setterName(r.Policy, r.Field))
 		}
 		b.WriteString("\n")
 	}
@@ -133,7 +133,7 @@ func writeHold(b *strings.Builder, h *Hold) {
 		fmt.Fprintf(b, "The second commit holds Flux's image automation for %s, so that Flux leaves the rolled-back version in place once this is merged:\n\n", markdown.Escape(h.Images()))
 		for _, r := range h.Held {
 			fmt.Fprintf(b, "- %s line %d: the marker of image policy %s is held; nothing else on the line changes.\n",
-				markdown.Code(r.File), r.Line, markdown.Code(r.Policy))
+				markdown.Code(r.File), r.Line, markdown.Code(setterName(r.Policy, r.Field)))
 		}
 		for _, w := range h.Locked {
 			fmt.Fprintf(b, "- %s line %d: workload %s is locked (`fluxcd.io/locked`), as `fluxctl lock` locks it.\n",
@@ -449,4 +449,12 @@ func resumePullRequest(states []HoldState, req ResumeRequest, branch string) New
 		Title: "Resume Flux image automation for " + resumedNames(states),
 		Body:  b.String(), Head: branch, Base: req.Branch, Draft: req.Config.PullRequest.Draft,
 	}
+}
+
+// setterName is a marker's setter as written: "flux-system:api:tag".
+func setterName(policy, field string) string {
+	if field == "" {
+		return policy
+	}
+	return policy + ":" + field
 }

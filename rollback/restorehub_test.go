@@ -49,6 +49,11 @@ func (h *restoreHub) repo(name string) (*fakegithub.Repo, *rollback.Service) {
 }
 
 // restoreRequest asks, as alice, to undo commit on main.
+//
+// Holds are off: these tests look at the restore commit alone, at the tip
+// of its branch; hold_test.go tests the hold commit on top of it.
 func restoreRequest(commit string) rollback.Request {
-	return rollback.Request{Commit: commit, Branch: "main", Requester: "alice", Config: repoconfig.DefaultConfig(), RequireRelease: true}
+	cfg := repoconfig.DefaultConfig()
+	*cfg.Hold = false
+	return rollback.Request{Commit: commit, Branch: "main", Requester: "alice", Config: cfg, RequireRelease: true}
 }

@@ -96,6 +96,7 @@ type holdRecordLine struct {
 	File   string `json:"file"`
 	Line   int    `json:"line"`
 	Policy string `json:"policy"`
+	Field  string `json:"field,omitempty"`
 	Image  string `json:"image,omitempty"`
 	Value  string `json:"value"`
 }
@@ -108,7 +109,7 @@ var holdRecordPattern = regexp.MustCompile(`<!-- flux-rollback-hold: (\{.*?\}) -
 func (h *Hold) record(release, requester string) string {
 	r := holdRecord{Release: release, Requester: requester}
 	for _, l := range h.Held {
-		r.Lines = append(r.Lines, holdRecordLine{File: l.File, Line: l.Line, Policy: l.Policy, Image: l.Image, Value: l.Value})
+		r.Lines = append(r.Lines, holdRecordLine{File: l.File, Line: l.Line, Policy: l.Policy, Field: l.Field, Image: l.Image, Value: l.Value})
 	}
 	b, _ := json.Marshal(r) // escapes < and >, so the comment cannot be closed early
 	return holdRecordPrefix + string(b) + " -->"
@@ -129,8 +130,13 @@ func parseHoldRecord(body string) (holdRecord, bool) {
 
 // expectedHold is a hold some commit or pull request brought to a file.
 type expectedHold struct {
-	file, policy, release, value, image, requester string
-	pr                                             *HoldPullRequest
+	file, policy, field, release, value, image, requester string
+	pr                                                    *HoldPullRequest
+}
+
+// matches reports whether h is the hold e expects in file.
+func (e expectedHold) matches(file string, h hold.Held) bool {
+	return e.file == file && e.policy == h.Policy && e.field == h.Field && (e.release == "" || e.release == h.Release)
 }
 
 // heldByCommit lists the held markers a commit's patches add, and the files
@@ -144,10 +150,23 @@ func heldByCommit(c *Commit) (added []expectedHold, touched []string) {
 		if err != nil {
 			continue
 		}
+		// A held line the commit replaced was held at its old value.
+		was := map[string]string{}
+		for _, l := range lines {
+			for _, h := range hold.FindHeld([]byte(l.Text + "\n")) {
+				if !l.Added {
+					was[h.Policy+" "+h.Field+" "+h.Release] = h.Value
+				}
+			}
+		}
 		for _, l := range lines {
 			for _, h := range hold.FindHeld([]byte(l.Text + "\n")) {
 				if l.Added {
-					added = append(added, expectedHold{file: f.Path, policy: h.Policy, release: h.Release, value: h.Value})
+					value := h.Value
+					if old, ok := was[h.Policy+" "+h.Field+" "+h.Release]; ok {
+						value = old
+					}
+					added = append(added, expectedHold{file: f.Path, policy: h.Policy, field: h.Field, release: h.Release, value: value})
 				}
 				if !slices.Contains(touched, f.Path) {
 					touched = append(touched, f.Path)
@@ -210,7 +229,7 @@ func holdStates(contents map[string][]byte, files []string, expected []expectedH
 			st := HoldState{File: file, Held: h}
 			found := false
 			for _, e := range expected {
-				if e.file == file && e.policy == h.Policy && (e.release == "" || e.release == h.Release) {
+				if e.matches(file, h) {
 					st.HeldValue, st.Image, st.Requester, st.PullRequest = e.value, e.image, e.requester, e.pr
 					found = true
 					break
@@ -256,13 +275,13 @@ func (s *Service) HoldsOf(ctx context.Context, commit *Commit, at string) ([]Hol
 	for i := range states {
 		st := &states[i]
 		for _, r := range recorded {
-			if r.file == st.File && r.policy == st.Policy && r.release == st.Release {
+			if r.matches(st.File, st.Held) {
 				st.PullRequest, st.Requester = r.pr, r.requester
-				if st.Image == "" {
+				if r.image != "" {
 					st.Image = r.image
 				}
-				if st.HeldValue == "" {
-					st.HeldValue = r.value
+				if r.value != "" {
+					st.HeldValue = r.value // the value when held, before any edit
 				}
 				break
 			}
@@ -307,7 +326,7 @@ func (s *Service) searchHolds(ctx context.Context) ([]expectedHold, []string, er
 			continue
 		}
 		for _, l := range r.Lines {
-			expected = append(expected, expectedHold{file: l.File, policy: l.Policy, release: r.Release, value: l.Value,
+			expected = append(expected, expectedHold{file: l.File, policy: l.Policy, field: l.Field, release: r.Release, value: l.Value,
 				image: l.Image, requester: r.Requester, pr: &prs[i]})
 			if !slices.Contains(files, l.File) && len(files) < MaxHoldFiles {
 				files = append(files, l.File)
