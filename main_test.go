@@ -264,7 +264,7 @@ func TestDemoCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo exited %d: %s\n%s", code, stderr.String(), stdout.String())
 	}
-	for _, want := range []string{"The Rollback check run appears", "Pull request #1", "+  newTag: master-f01225d"} {
+	for _, want := range []string{"The Rollback check run appears", "Pull request #1", "+  newTag: master-f01225d", "Held: api-js", "Resume automation"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout.String())
 		}
@@ -369,7 +369,7 @@ func TestDemoKeepReadsStdin(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo --keep exited %d: %s\n%s", code, stderr.String(), stdout.String())
 	}
-	if !strings.Contains(stdout.String(), "demo> ") || !strings.Contains(stdout.String(), "#1 [open] Roll back api-js to master-f01225d") {
+	if !strings.Contains(stdout.String(), "demo> ") || !strings.Contains(stdout.String(), "#2 [open] Resume Flux image automation for api-js") {
 		t.Errorf("no prompt or no answer to prs:\n%s", stdout.String())
 	}
 }

@@ -1,8 +1,9 @@
 // Package demo plays flux-rollback's main job end to end on the embedded
-// GitHub: Flux releases an image, the Rollback check run appears, someone
-// clicks Roll back, and the pull request with the exact revert opens. Both
-// servers run in this process on loopback ports; every step goes through
-// real HTTP requests and real signed webhooks.
+// GitHub: Flux's image automation releases an image, the Rollback check run
+// appears, someone clicks Roll back, the pull request with the exact revert
+// and the hold of the image opens, is merged, and the automation is resumed
+// in one click. Both servers run in this process on loopback ports; every
+// step goes through real HTTP requests and real signed webhooks.
 package demo
 
 import (
@@ -36,10 +37,15 @@ type Options struct {
 	In io.Reader
 }
 
-// The sample release the demo plays.
+// The sample release the demo plays: Flux's image automation moves the api
+// image from goodTag to badTag.
 const (
-	demoImage = "gcr.io/track-compliance/api-js"
-	demoTag   = "master-26a4b87"
+	demoPolicy = "flux-system:api"
+	goodTag    = "master-f01225d"
+	badTag     = "master-26a4b87"
+	// demoImage and demoTag are the image that policy sets and its bad tag.
+	demoImage = sandbox.APIImage
+	demoTag   = badTag
 )
 
 // Run plays the demo and returns nil when every step did what it should.
@@ -61,31 +67,32 @@ func Run(ctx context.Context, opts Options) error {
 	p.kv("embedded GitHub", sb.GitHubURL)
 	p.kv("flux-rollback", sb.AppURL+"  (webhooks at /api/github/hook, /api/health, /metrics)")
 
-	repo, err := sb.AddGitOpsRepo(sandbox.InstallationID, "acme", "deploy")
+	repo, err := sb.AddFluxV2Repo(sandbox.InstallationID, "acme", "deploy")
 	if err != nil {
 		return fmt.Errorf("create the sample repository: %w", err)
 	}
-	before, _ := repo.ReadFile("main", sandbox.KustomizationPath)
-	p.step(1, "acme/deploy holds the deploy configuration Flux applies")
-	p.code(excerpt(before, "images:"))
+	deployment, _ := repo.ReadFile("main", sandbox.APIDeploymentPath)
+	kustomization, _ := repo.ReadFile("main", sandbox.APIKustomizationPath)
+	p.step(1, "acme/deploy: Flux's image automation updates the lines marked with the api image policy")
+	p.kv(sandbox.APIDeploymentPath, "")
+	p.code(markedLines(deployment, demoPolicy))
+	p.kv(sandbox.APIKustomizationPath, "")
+	p.code(markedLines(kustomization, demoPolicy))
 
-	release, err := repo.ReleaseV1(ctx, demoImage, demoTag)
+	release, err := repo.ReleasePolicy(ctx, demoPolicy, goodTag, badTag)
 	if err != nil {
-		return fmt.Errorf("release %s: %w", demoImage, err)
+		return fmt.Errorf("release %s: %w", sandbox.APIImage, err)
 	}
-	p.step(2, fmt.Sprintf("Flux commits %s %q and pushes it", short(release), "Auto-release "+demoImage+":"+demoTag))
+	p.step(2, fmt.Sprintf("Flux commits %s %q (api-js %s -> %s) and pushes it", short(release), "Update from image update automation", goodTag, badTag))
 	p.note("push webhook delivered, signed with the App's webhook secret")
 
-	runs := rollbackRuns(repo.Repo, release)
-	if len(runs) != 1 {
-		return fmt.Errorf("want one Rollback check run on %s, found %d", short(release), len(runs))
+	run, err := oneRun(repo.Repo, release, report.CheckRunName)
+	if err != nil {
+		return err
 	}
-	run := runs[0]
 	p.step(3, "The Rollback check run appears on "+short(release))
 	p.kv("title", run.Output.Title)
-	p.kv("conclusion", run.Conclusion+" (a release is never marked red)")
 	p.kv("button", buttonLabels(run.Actions))
-	p.code(run.Output.Summary)
 
 	p.step(4, fmt.Sprintf("%s clicks %q", sandbox.Human.Login, "Roll back"))
 	d, err := repo.ClickCheckRunAction(ctx, run.ID, report.ActionRollback, sandbox.Human.Login)
@@ -93,30 +100,76 @@ func Run(ctx context.Context, opts Options) error {
 		return fmt.Errorf("click Roll back: %w", err)
 	}
 	p.note(fmt.Sprintf("check_run requested_action delivered: flux-rollback answered %d", d.StatusCode))
-
 	prs := repo.PullRequests()
 	if len(prs) != 1 {
 		updated, _ := repo.CheckRun(run.ID)
 		return fmt.Errorf("want one pull request, found %d; the check run says: %s", len(prs), updated.Output.Summary)
 	}
 	pr := prs[0]
-	updated, _ := repo.CheckRun(run.ID)
-	p.kv("check run", updated.Output.Title)
 	p.step(5, fmt.Sprintf("Pull request #%d: %s", pr.Number, pr.Title))
 	p.kv("branch", pr.Head+" -> "+pr.Base)
-	p.code(pr.Body)
+	p.kv("labels", strings.Join(pr.Labels, ", "))
+	p.code(withoutRecord(pr.Body))
 
-	show, err := gitShow(ctx, sb, repo.Repo, pr.HeadSHA)
+	holdCommit, err := repo.CommitInfo(pr.HeadSHA)
+	if err != nil || len(holdCommit.Parents) != 1 {
+		return fmt.Errorf("read the hold commit: %v", err)
+	}
+	for i, sha := range []string{holdCommit.Parents[0], pr.HeadSHA} {
+		show, err := gitShow(ctx, sb, repo.Repo, sha)
+		if err != nil {
+			return err
+		}
+		p.step(6+i, []string{"Its first commit, the exact revert, as `git show` prints it", "Its second commit, the hold"}[i])
+		p.diff(show)
+	}
+
+	merged, _, err := repo.MergePullRequest(ctx, pr.Number, sandbox.Human.Login, "")
+	if err != nil {
+		return fmt.Errorf("merge #%d: %w", pr.Number, err)
+	}
+	p.step(8, fmt.Sprintf("%s merges #%d; the push of %s gets the Rollback hold check run", sandbox.Human.Login, pr.Number, short(merged)))
+	held, err := oneRun(repo.Repo, merged, report.HoldCheckRunName)
 	if err != nil {
 		return err
 	}
-	p.step(6, "The rollback commit, as `git show` prints it")
-	p.diff(show)
-	if main, _ := repo.Ref("heads/main"); main != release {
-		return fmt.Errorf("main moved to %s", main)
+	p.kv("title", held.Output.Title)
+	p.kv("button", buttonLabels(held.Actions))
+	p.code(held.Output.Summary)
+	if _, err := repo.ReleasePolicy(ctx, demoPolicy, goodTag, "master-0badbad"); err == nil {
+		return fmt.Errorf("Flux's automation still finds the held lines")
 	}
-	p.done(fmt.Sprintf("Done in %s: main is untouched; merging #%d rolls %s back to master-f01225d.",
-		time.Since(started).Round(time.Millisecond), pr.Number, "api-js"))
+	p.note("Flux's automation finds no marker on the held lines: a newer api image is not released")
+
+	p.step(9, "Once a fix ships, "+sandbox.Human.Login+" clicks \"Resume automation\"")
+	if _, err := repo.ClickCheckRunAction(ctx, held.ID, report.ActionResume, sandbox.Human.Login); err != nil {
+		return fmt.Errorf("click Resume automation: %w", err)
+	}
+	prs = repo.PullRequests()
+	if len(prs) != 2 {
+		updated, _ := repo.CheckRun(held.ID)
+		return fmt.Errorf("want a resume pull request; the check run says: %s", updated.Output.Summary)
+	}
+	resume := prs[1]
+	p.kv("pull request", fmt.Sprintf("#%d: %s (%s)", resume.Number, resume.Title, resume.Head))
+	show, err := gitShow(ctx, sb, repo.Repo, resume.HeadSHA)
+	if err != nil {
+		return err
+	}
+	p.diff(show)
+	released, err := repo.CommitInfo(release)
+	if err != nil {
+		return err
+	}
+	for _, path := range []string{sandbox.APIDeploymentPath, sandbox.APIKustomizationPath} {
+		got, _ := repo.ReadFile(resume.HeadSHA, path)
+		want, _ := repo.ReadFile(released.Parents[0], path)
+		if got != want {
+			return fmt.Errorf("%s after the resume is not the file before the release", path)
+		}
+	}
+	p.done(fmt.Sprintf("Done in %s: #%d rolled api-js back to %s and held it; merging #%d resumes Flux's automation, byte for byte.",
+		time.Since(started).Round(time.Millisecond), pr.Number, goodTag, resume.Number))
 
 	if opts.Keep && opts.In != nil {
 		return interact(ctx, p, sb, repo, release, logFile, opts.In)
@@ -125,6 +178,54 @@ func Run(ctx context.Context, opts Options) error {
 		return keep(ctx, p, sb, release)
 	}
 	return nil
+}
+
+// oneRun returns the check run called name on sha, or an error unless there
+// is exactly one.
+func oneRun(repo *fakegithub.Repo, sha, name string) (fakegithub.CheckRun, error) {
+	var runs []fakegithub.CheckRun
+	for _, r := range repo.CheckRuns(sha) {
+		if r.Name == name {
+			runs = append(runs, r)
+		}
+	}
+	if len(runs) != 1 {
+		return fakegithub.CheckRun{}, fmt.Errorf("want one %s check run on %s, found %d", name, short(sha), len(runs))
+	}
+	return runs[0], nil
+}
+
+// rollbackRuns are the Rollback check runs on sha.
+func rollbackRuns(repo *fakegithub.Repo, sha string) []fakegithub.CheckRun {
+	var out []fakegithub.CheckRun
+	for _, r := range repo.CheckRuns(sha) {
+		if r.Name == report.CheckRunName {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// markedLines are the lines of content that carry policy's marker.
+func markedLines(content, policy string) string {
+	var out []string
+	for _, line := range strings.Split(content, "\n") {
+		if strings.Contains(line, `"`+policy) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// withoutRecord drops the hold record, an HTML comment GitHub does not show.
+func withoutRecord(body string) string {
+	var out []string
+	for _, line := range strings.Split(body, "\n") {
+		if !strings.HasPrefix(line, "<!-- ") {
+			out = append(out, line)
+		}
+	}
+	return strings.TrimRight(strings.Join(out, "\n"), "\n")
 }
 
 // keep leaves the servers running and tells how to talk to them. Secrets are
@@ -241,28 +342,10 @@ func abbrev(sha string) string {
 
 func short(sha string) string { return abbrev(sha) }
 
-func rollbackRuns(repo *fakegithub.Repo, sha string) []fakegithub.CheckRun {
-	var out []fakegithub.CheckRun
-	for _, r := range repo.CheckRuns(sha) {
-		if r.Name == report.CheckRunName {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 func buttonLabels(actions []fakegithub.CheckRunAction) string {
 	labels := make([]string, 0, len(actions))
 	for _, a := range actions {
 		labels = append(labels, fmt.Sprintf("[%s] %s", a.Label, a.Description))
 	}
 	return strings.Join(labels, ", ")
-}
-
-// excerpt is content from the first line containing from.
-func excerpt(content, from string) string {
-	if i := strings.Index(content, from); i >= 0 {
-		return content[i:]
-	}
-	return content
 }

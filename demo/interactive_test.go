@@ -9,7 +9,8 @@ import (
 )
 
 // TestKeepPrompt plays a newcomer's session on the prompt of --keep, fed on
-// stdin: a new release, its Roll back button, a comment, a merge; each
+// stdin, after the demo: a new release, its Roll back button, a comment, a
+// merge; each
 // command reports what flux-rollback did, and its log lines go to the file
 // the demo names.
 func TestKeepPrompt(t *testing.T) {
@@ -17,9 +18,9 @@ func TestKeepPrompt(t *testing.T) {
 		"help",
 		"release gcr.io/track-compliance/api-js master-1234567",
 		"click",
-		"comment 2 /rollback status",
-		"show 2",
-		"merge 2",
+		"comment 3 /rollback status",
+		"show 3",
+		"merge 3",
 		"prs",
 		"frobnicate",
 		"release gcr.io/track-compliance/api-js",
@@ -36,13 +37,16 @@ func TestKeepPrompt(t *testing.T) {
 		`Flux pushed `, `"Auto-release gcr.io/track-compliance/api-js:master-1234567"`,
 		"check run ", "Rollback on ", "[Roll back]",
 		`alice pressed "Roll back" on check run `, "flux-rollback answered 200",
-		"pull request #2: Roll back api-js to master-26a4b87",
-		"alice commented on #2: flux-rollback answered 200",
+		// The demo left #1 (the rollback, merged) and #2 (its resume).
+		"pull request #3: Roll back api-js to master-f01225d",
+		"alice commented on #3: flux-rollback answered 200",
 		"flux-rollback[bot] replied:",
-		"#2 Roll back api-js to master-26a4b87 (revert ",
-		"+  newTag: master-26a4b87",
-		"alice merged #2: main is now ",
-		"#2 [merged] Roll back api-js to master-26a4b87 (revert ",
+		"Flux's image automation is held on `main` for:",
+		"#3 Roll back api-js to master-f01225d (revert ",
+		"+  newTag: master-f01225d",
+		"alice merged #3: main is now ",
+		"#3 [merged] Roll back api-js to master-f01225d (revert ",
+		"#2 [open] Resume Flux image automation for api-js",
 		`unknown command "frobnicate"; type help`,
 		"usage: release <image> <tag>",
 	} {
@@ -55,7 +59,7 @@ func TestKeepPrompt(t *testing.T) {
 	}
 	// Links point at the embedded GitHub.
 	github := regexp.MustCompile(`embedded GitHub\s+(http://127\.0\.0\.1:\d+)`).FindStringSubmatch(text)
-	if github == nil || !strings.Contains(text, github[1]+"/repos/acme/deploy/pulls/2") {
+	if github == nil || !strings.Contains(text, github[1]+"/repos/acme/deploy/pulls/3") {
 		t.Errorf("no link to the pull request on the embedded GitHub:\n%s", text)
 	}
 	logFile := regexp.MustCompile(`server log\s+(\S+)`).FindStringSubmatch(text)

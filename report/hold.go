@@ -79,7 +79,7 @@ func writeHolds(b *strings.Builder, states []rollback.HoldState) {
 		if st.Requester != "" {
 			by = "@" + markdown.Escape(st.Requester)
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", markdown.Escape(image), markdown.Code(st.Value), markdown.Code(st.Policy),
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", markdown.Escape(image), markdown.Code(st.Value), markdown.Code(st.Setter()),
 			markdown.Escape(fmt.Sprintf("%s:%d", st.File, st.Line)), markdown.Escape(since), by, pr)
 	}
 	b.WriteString("\n")

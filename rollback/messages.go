@@ -104,7 +104,7 @@ func holdMessage(h *Hold, marker, requester string) string {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("Resume the automation once a fixed image is released: the Resume automation\nbutton of the Held check run, or the comment /rollback resume <image>.\n\n")
+	fmt.Fprintf(&b, "Resume the automation once a fixed image is released: the Resume automation\nbutton of the Rollback hold check run, or the comment /rollback resume %s.\n\n", resumeName(h))
 	fmt.Fprintf(&b, "Held for the rollback: %s\n\n%s: @%s\n", marker, RequesterTrailer, requester)
 	return b.String()
 }
@@ -139,7 +139,7 @@ func writeHold(b *strings.Builder, h *Hold) {
 			fmt.Fprintf(b, "- %s line %d: workload %s is locked (`fluxcd.io/locked`), as `fluxctl lock` locks it.\n",
 				markdown.Code(w.File), w.Line, markdown.Code(workloadID(w.Workload)))
 		}
-		b.WriteString("\nOnce a fixed image is released, resume the automation: **Resume automation** on the *Held* check run of the merged commit, or comment ")
+		b.WriteString("\nOnce a fixed image is released, resume the automation: **Resume automation** on the *Rollback hold* check run of the merged commit, or comment ")
 		b.WriteString(markdown.Code("/rollback resume " + resumeName(h)))
 		b.WriteString(". That opens a pull request that puts the markers back as they were.\n\n")
 		b.WriteString(h.record(h.Release, h.Requester))
@@ -420,7 +420,7 @@ func resumeMessage(states []HoldState, marker, requester string) string {
 	fmt.Fprintf(&b, "Resume Flux image automation for %s\n\n", resumedNames(states))
 	b.WriteString("Puts back the image policy markers that a rollback held, as they were:\n\n")
 	for _, st := range states {
-		fmt.Fprintf(&b, "- %s:%d (%s)\n", st.File, st.Line, st.Policy)
+		fmt.Fprintf(&b, "- %s:%d (%s)\n", st.File, st.Line, st.Setter())
 	}
 	fmt.Fprintf(&b, "\n%s\n\n%s: @%s\n", marker, RequesterTrailer, requester)
 	return b.String()
@@ -440,7 +440,7 @@ func resumePullRequest(states []HoldState, req ResumeRequest, branch string) New
 		if image == "" {
 			image = "(policy " + st.Policy + ")"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", markdown.Escape(image), markdown.Escape(st.Policy),
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", markdown.Escape(image), markdown.Escape(st.Setter()),
 			markdown.Escape(fmt.Sprintf("%s:%d", st.File, st.Line)), markdown.Escape(st.Value), markdown.Escape(by))
 	}
 	fmt.Fprintf(&b, "\nOnce this is merged, Flux's image automation updates these lines to the newest image its policy selects again. Requested by @%s; the branch `%s` holds it.\n",

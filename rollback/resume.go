@@ -75,6 +75,9 @@ func (h HoldState) Version() string {
 	return v
 }
 
+// Setter is the held marker's setter: "flux-system:api:tag".
+func (h HoldState) Setter() string { return setterName(h.Policy, h.Field) }
+
 // Name names the held image for people: its short name, else its policy.
 func (h HoldState) Name() string {
 	if h.Image != "" {
@@ -267,10 +270,18 @@ func (s *Service) HoldsOf(ctx context.Context, commit *Commit, at string) ([]Hol
 	if len(states) == 0 {
 		return nil, nil
 	}
-	// The pull request that brought each hold, and who asked for it.
+	if err := s.withRecords(ctx, states); err != nil {
+		return nil, err
+	}
+	return states, nil
+}
+
+// withRecords adds to states what the hold pull requests recorded of them:
+// the pull request, who asked, the image, and the value when held.
+func (s *Service) withRecords(ctx context.Context, states []HoldState) error {
 	recorded, _, err := s.searchHolds(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for i := range states {
 		st := &states[i]
@@ -287,7 +298,7 @@ func (s *Service) HoldsOf(ctx context.Context, commit *Commit, at string) ([]Hol
 			}
 		}
 	}
-	return states, nil
+	return nil
 }
 
 // Held lists the images held on the head of branch: the holds in the files
@@ -389,6 +400,11 @@ func (s *Service) Resume(ctx context.Context, req ResumeRequest) (*ResumeOutcome
 		return nil, err
 	}
 	states := holdStates(contents, files, expected, req.Commit != nil)
+	if req.Commit != nil && len(states) > 0 {
+		if err := s.withRecords(ctx, states); err != nil {
+			return nil, err
+		}
+	}
 	var chosen []HoldState
 	for _, st := range states {
 		if req.Commit != nil || st.Policy == req.Policy || req.Image != "" && (sameImage(st.Image, req.Image) || st.Policy == req.Image) {
