@@ -177,6 +177,11 @@ func TestRegisterEndToEnd(t *testing.T) {
 	if len(deliveries) == 0 || deliveries[len(deliveries)-1].StatusCode != http.StatusOK {
 		t.Fatalf("deliveries %+v", deliveries)
 	}
+	// Pushes are acknowledged once queued and handled right after, so the
+	// check run follows the delivery's answer.
+	for deadline := time.Now().Add(30 * time.Second); len(repo.CheckRuns(release)) == 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if runs := repo.CheckRuns(release); len(runs) != 1 {
 		t.Errorf("check runs on the release: %+v", runs)
 	}
