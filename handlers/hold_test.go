@@ -515,6 +515,27 @@ func TestFluxV1AutomatedWorkloadIsLocked(t *testing.T) {
 	if !strings.Contains(prs[0].Body, "`tracker:deployment/api`") {
 		t.Errorf("the pull request does not name the locked workload:\n%s", prs[0].Body)
 	}
+
+	// Merged, the lock gets its check run; Resume unlocks, byte for byte.
+	merged := merge(t, e, prs[0].Number)
+	run := holdRun(t, e.repo.Repo, merged)
+	if run.Output.Title != "Held: tracker:deployment/api (locked)" || !strings.Contains(run.Output.Summary, "#1") {
+		t.Errorf("hold check run %q:\n%s", run.Output.Title, run.Output.Summary)
+	}
+	click(t, e, run, report.ActionResume, sandbox.Human.Login)
+	click(t, e, run, report.ActionResume, sandbox.Human.Login)
+	prs = e.repo.PullRequests()
+	if len(prs) != 2 {
+		final, _ := e.repo.CheckRun(run.ID)
+		t.Fatalf("want one resume pull request: %+v\n%s", prs, final.Output.Summary)
+	}
+	if got, _ := e.repo.ReadFile(prs[1].HeadSHA, path); got != reverted {
+		t.Errorf("after the resume:\n%s\nwant the revert's:\n%s", got, reverted)
+	}
+	status := commandIssueComment(t, e, e.repo.Repo, e.repo.AddIssue("Status"), sandbox.Human.Login, "/rollback status")
+	if len(status.replies) != 1 || !strings.Contains(status.replies[0], "tracker:deployment/api") || !strings.Contains(status.replies[0], "locked") {
+		t.Errorf("status of a Flux v1 lock: %q", status.replies)
+	}
 }
 
 func TestFluxV1KustomizationSaysWhatToRun(t *testing.T) {

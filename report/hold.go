@@ -23,6 +23,9 @@ var resumeAction = Action{Label: "Resume automation", Identifier: ActionResume, 
 func Held(states []rollback.HoldState, branch string) CheckRun {
 	first := states[0]
 	title := fmt.Sprintf("Held: %s at %s", first.Name(), first.Version())
+	if first.Workload != nil {
+		title = fmt.Sprintf("Held: %s (locked)", first.Setter())
+	}
 	if n := countNames(states) - 1; n > 0 {
 		title += fmt.Sprintf(" and %d more", n)
 	}
@@ -41,7 +44,7 @@ func Held(states []rollback.HoldState, branch string) CheckRun {
 			}
 		}
 	}
-	b.WriteString("Once a fixed image is released, **Resume automation** opens a pull request that puts the image policy markers back as they were; once it is merged, Flux releases the newest image again.\n")
+	b.WriteString("Once a fixed image is released, **Resume automation** opens a pull request that puts the image policy markers back as they were (and unlocks the Flux v1 workloads locked); once it is merged, Flux releases the newest image again.\n")
 	return CheckRun{
 		Name:       HoldCheckRunName,
 		Status:     "completed",
@@ -66,9 +69,12 @@ func countNames(states []rollback.HoldState) int {
 func writeHolds(b *strings.Builder, states []rollback.HoldState) {
 	b.WriteString("| Image | Held at | Policy | File | Since | Asked by | Pull request |\n|---|---|---|---|---|---|---|\n")
 	for _, st := range states {
-		image, since, by, pr := st.Image, "", "", ""
+		image, value, setter, since, by, pr := st.Image, markdown.Code(st.Value), markdown.Code(st.Setter()), "", "", ""
 		if image == "" {
 			image = "(not shown)"
+		}
+		if st.Workload != nil {
+			image, value, setter = st.Setter(), "locked", "`fluxcd.io/locked`"
 		}
 		if st.PullRequest != nil {
 			since = st.PullRequest.MergedAt
@@ -79,7 +85,7 @@ func writeHolds(b *strings.Builder, states []rollback.HoldState) {
 		if st.Requester != "" {
 			by = "@" + markdown.Escape(st.Requester)
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", markdown.Escape(image), markdown.Code(st.Value), markdown.Code(st.Setter()),
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", markdown.Escape(image), value, setter,
 			markdown.Escape(fmt.Sprintf("%s:%d", st.File, st.Line)), markdown.Escape(since), by, pr)
 	}
 	b.WriteString("\n")

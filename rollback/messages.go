@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fluxrollback/flux-rollback/hold"
 	"github.com/fluxrollback/flux-rollback/internal/markdown"
 	"github.com/fluxrollback/flux-rollback/release"
 )
@@ -109,10 +108,6 @@ func holdMessage(h *Hold, marker, requester string) string {
 	return b.String()
 }
 
-// workloadID is a Flux v1 workload as fluxctl names it: "apps:deployment/web".
-func workloadID(w hold.Workload) string {
-	return ManualLock{Namespace: w.Namespace, Kind: w.Kind, Name: w.Name}.Workload()
-}
 
 // writeHold tells how the pull request keeps Flux from releasing the newer
 // image again, or, where it does not, exactly what to run.

@@ -54,6 +54,14 @@ type HoldState struct {
 	PullRequest *HoldPullRequest
 	// Requester asked for the rollback that holds it, when known.
 	Requester string
+	// Workload is set for a Flux v1 lock instead of a held marker: Held then
+	// carries only its Line and Release.
+	Workload *hold.Workload
+}
+
+// workloadID names a Flux v1 workload as fluxctl does: "apps:deployment/web".
+func workloadID(w hold.Workload) string {
+	return ManualLock{Namespace: w.Namespace, Kind: w.Kind, Name: w.Name}.Workload()
 }
 
 // Edited reports whether a person changed the held line's value since.
@@ -62,6 +70,9 @@ func (h HoldState) Edited() bool { return h.HeldValue != "" && h.HeldValue != h.
 // Version is the held value as people name it: the tag (or digest) of a
 // whole reference, the value itself otherwise.
 func (h HoldState) Version() string {
+	if h.Workload != nil {
+		return "its version, locked"
+	}
 	v := h.Value
 	if h.Field != "" {
 		return v
@@ -75,11 +86,21 @@ func (h HoldState) Version() string {
 	return v
 }
 
-// Setter is the held marker's setter: "flux-system:api:tag".
-func (h HoldState) Setter() string { return setterName(h.Policy, h.Field) }
+// Setter is the held marker's setter ("flux-system:api:tag"), or the
+// locked workload ("apps:deployment/web").
+func (h HoldState) Setter() string {
+	if h.Workload != nil {
+		return workloadID(*h.Workload)
+	}
+	return setterName(h.Policy, h.Field)
+}
 
-// Name names the held image for people: its short name, else its policy.
+// Name names the held image for people: its short name, else its policy;
+// a locked workload by its name.
 func (h HoldState) Name() string {
+	if h.Workload != nil {
+		return h.Workload.Name
+	}
 	if h.Image != "" {
 		return ShortImage(h.Image)
 	}
@@ -93,6 +114,13 @@ type holdRecord struct {
 	Release   string           `json:"release"`
 	Requester string           `json:"requester"`
 	Lines     []holdRecordLine `json:"lines"`
+	Locks     []holdRecordLock `json:"locks,omitempty"`
+}
+
+// holdRecordLock is a Flux v1 workload a hold locked.
+type holdRecordLock struct {
+	File     string `json:"file"`
+	Workload string `json:"workload"` // "namespace:kind/name"
 }
 
 type holdRecordLine struct {
@@ -114,6 +142,9 @@ func (h *Hold) record(release, requester string) string {
 	for _, l := range h.Held {
 		r.Lines = append(r.Lines, holdRecordLine{File: l.File, Line: l.Line, Policy: l.Policy, Field: l.Field, Image: l.Image, Value: l.Value})
 	}
+	for _, w := range h.Locked {
+		r.Locks = append(r.Locks, holdRecordLock{File: w.File, Workload: workloadID(w.Workload)})
+	}
 	b, _ := json.Marshal(r) // escapes < and >, so the comment cannot be closed early
 	return holdRecordPrefix + string(b) + " -->"
 }
@@ -134,13 +165,24 @@ func parseHoldRecord(body string) (holdRecord, bool) {
 // expectedHold is a hold some commit or pull request brought to a file.
 type expectedHold struct {
 	file, policy, field, release, value, image, requester string
+	workload                                              string // a Flux v1 lock: "namespace:kind/name"; "*" any
 	pr                                                    *HoldPullRequest
 }
 
-// matches reports whether h is the hold e expects in file.
-func (e expectedHold) matches(file string, h hold.Held) bool {
-	return e.file == file && e.policy == h.Policy && e.field == h.Field && (e.release == "" || e.release == h.Release)
+// matches reports whether st is the hold e expects in file.
+func (e expectedHold) matches(file string, st HoldState) bool {
+	if e.file != file || e.release != "" && e.release != st.Release {
+		return false
+	}
+	if st.Workload != nil {
+		return e.workload == "*" || e.workload == workloadID(*st.Workload)
+	}
+	return e.workload == "" && e.policy == st.Policy && e.field == st.Field
 }
+
+// lockMessage matches the annotation of a Flux v1 lock flux-rollback made
+// (hold.LockV1's message), with the release it names.
+var lockMessage = regexp.MustCompile(`^\s*(?:fluxcd\.io|flux\.weave\.works)/locked_msg:\s*["']?flux-rollback: rolled back ([0-9a-f]+)`)
 
 // heldByCommit lists the held markers a commit's patches add, and the files
 // whose held lines it changes or removes (a person editing a held line).
@@ -163,6 +205,14 @@ func heldByCommit(c *Commit) (added []expectedHold, touched []string) {
 			}
 		}
 		for _, l := range lines {
+			if m := lockMessage.FindStringSubmatch(l.Text); m != nil {
+				if l.Added {
+					added = append(added, expectedHold{file: f.Path, release: m[1], workload: "*"})
+				}
+				if !slices.Contains(touched, f.Path) {
+					touched = append(touched, f.Path)
+				}
+			}
 			for _, h := range hold.FindHeld([]byte(l.Text + "\n")) {
 				if l.Added {
 					value := h.Value
@@ -228,12 +278,22 @@ func holdStates(contents map[string][]byte, files []string, expected []expectedH
 		if !ok {
 			continue
 		}
+		var all []HoldState
 		for _, h := range hold.FindHeld(content) {
-			st := HoldState{File: file, Held: h}
+			all = append(all, HoldState{File: file, Held: h})
+		}
+		for _, w := range hold.LockedV1(content) {
+			w := w
+			all = append(all, HoldState{File: file, Held: hold.Held{Line: w.Line, Release: w.Release}, Workload: &w, Requester: w.User})
+		}
+		for _, st := range all {
 			found := false
 			for _, e := range expected {
-				if e.matches(file, h) {
-					st.HeldValue, st.Image, st.Requester, st.PullRequest = e.value, e.image, e.requester, e.pr
+				if e.matches(file, st) {
+					st.HeldValue, st.Image, st.PullRequest = e.value, e.image, e.pr
+					if e.requester != "" {
+						st.Requester = e.requester
+					}
 					found = true
 					break
 				}
@@ -241,9 +301,9 @@ func holdStates(contents map[string][]byte, files []string, expected []expectedH
 			if onlyExpected && !found {
 				continue
 			}
-			if st.Image == "" {
+			if st.Image == "" && st.Workload == nil {
 				for _, e := range expected {
-					if e.policy == h.Policy && e.image != "" {
+					if e.policy == st.Policy && e.image != "" {
 						st.Image = e.image
 					}
 				}
@@ -286,7 +346,7 @@ func (s *Service) withRecords(ctx context.Context, states []HoldState) error {
 	for i := range states {
 		st := &states[i]
 		for _, r := range recorded {
-			if r.matches(st.File, st.Held) {
+			if r.matches(st.File, *st) {
 				st.PullRequest, st.Requester = r.pr, r.requester
 				if r.image != "" {
 					st.Image = r.image
@@ -339,6 +399,12 @@ func (s *Service) searchHolds(ctx context.Context) ([]expectedHold, []string, er
 		for _, l := range r.Lines {
 			expected = append(expected, expectedHold{file: l.File, policy: l.Policy, field: l.Field, release: r.Release, value: l.Value,
 				image: l.Image, requester: r.Requester, pr: &prs[i]})
+			if !slices.Contains(files, l.File) && len(files) < MaxHoldFiles {
+				files = append(files, l.File)
+			}
+		}
+		for _, l := range r.Locks {
+			expected = append(expected, expectedHold{file: l.File, release: r.Release, workload: l.Workload, requester: r.Requester, pr: &prs[i]})
 			if !slices.Contains(files, l.File) && len(files) < MaxHoldFiles {
 				files = append(files, l.File)
 			}
@@ -407,7 +473,8 @@ func (s *Service) Resume(ctx context.Context, req ResumeRequest) (*ResumeOutcome
 	}
 	var chosen []HoldState
 	for _, st := range states {
-		if req.Commit != nil || st.Policy == req.Policy || req.Image != "" && (sameImage(st.Image, req.Image) || st.Policy == req.Image) {
+		byWorkload := st.Workload != nil && req.Image != "" && (st.Workload.Name == req.Image || workloadID(*st.Workload) == req.Image)
+		if req.Commit != nil || byWorkload || st.Workload == nil && (st.Policy == req.Policy || req.Image != "" && (sameImage(st.Image, req.Image) || st.Policy == req.Image)) {
 			chosen = append(chosen, st)
 		}
 	}
@@ -435,16 +502,26 @@ func (s *Service) Resume(ctx context.Context, req ResumeRequest) (*ResumeOutcome
 	for _, file := range files {
 		var policies, releases []string
 		for _, st := range chosen {
-			if st.File == file && !slices.Contains(policies, st.Policy) {
-				policies, releases = append(policies, st.Policy), append(releases, st.Release)
+			switch {
+			case st.File != file:
+			case st.Workload != nil:
+				if !slices.Contains(releases, st.Release) {
+					releases = append(releases, st.Release)
+				}
+			case !slices.Contains(policies, st.Policy):
+				policies = append(policies, st.Policy)
 			}
 		}
-		if len(policies) == 0 {
-			continue
+		resumed := contents[file]
+		if len(policies) > 0 {
+			resumed, _ = hold.Resume(resumed, policies)
 		}
-		resumed, _ := hold.Resume(contents[file], policies)
-		resumed, _ = hold.UnlockV1(resumed, releases)
-		changes = append(changes, revert.Change{Path: file, Mode: modes[file], Content: resumed})
+		if len(releases) > 0 {
+			resumed, _ = hold.UnlockV1(resumed, releases)
+		}
+		if len(policies) > 0 || len(releases) > 0 {
+			changes = append(changes, revert.Change{Path: file, Mode: modes[file], Content: resumed})
+		}
 	}
 	pr := resumePullRequest(chosen, req, branch)
 	opened, existing, err := s.openBranch(ctx, base, head, branch, marker, resumeMessage(chosen, marker, req.Requester), changes, pr)
@@ -460,11 +537,13 @@ func (s *Service) Resume(ctx context.Context, req ResumeRequest) (*ResumeOutcome
 func resumeBranch(prefix string, chosen []HoldState, expected []expectedHold, commit *Commit) (string, string) {
 	var releases, policies []string
 	for _, st := range chosen {
-		releases, policies = append(releases, st.Release), append(policies, st.Policy)
+		releases, policies = append(releases, st.Release), append(policies, st.Setter())
 	}
 	if len(releases) == 0 {
 		for _, e := range expected {
-			releases, policies = append(releases, e.release), append(policies, e.policy)
+			if e.release != "" {
+				releases, policies = append(releases, e.release), append(policies, setterName(e.policy, e.field))
+			}
 		}
 	}
 	if len(releases) == 0 {
