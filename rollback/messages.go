@@ -108,7 +108,6 @@ func holdMessage(h *Hold, marker, requester string) string {
 	return b.String()
 }
 
-
 // writeHold tells how the pull request keeps Flux from releasing the newer
 // image again, or, where it does not, exactly what to run.
 func writeHold(b *strings.Builder, h *Hold) {
