@@ -623,6 +623,11 @@ func TestStatusAndResumeComments(t *testing.T) {
 		}
 	}
 
+	which := commandIssueComment(t, e, e.repo.Repo, issue, sandbox.Human.Login, "/rollback resume")
+	if len(which.replies) != 1 || !strings.Contains(which.replies[0], "Name the image to resume, as in `/rollback resume api-js`") {
+		t.Errorf("/rollback resume without an image: %q", which.replies)
+	}
+
 	unknown := commandIssueComment(t, e, e.repo.Repo, issue, sandbox.Human.Login, "/rollback resume web")
 	if len(unknown.replies) != 1 || !strings.Contains(unknown.replies[0], "web is not held") || !strings.Contains(unknown.replies[0], "api-js") {
 		t.Errorf("resuming an image that is not held: %v", unknown.replies)
