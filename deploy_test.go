@@ -235,7 +235,8 @@ func TestDeployBase(t *testing.T) {
 	}
 
 	// Draining: the grace period covers the preStop sleep and the server's
-	// shutdown_timeout from the ConfigMap, and liveness does not cut it short.
+	// shutdown_delay and shutdown_timeout from the ConfigMap, and liveness
+	// does not cut it short.
 	configMap := one(t, objects, "ConfigMap")
 	cfg := server.DefaultConfig()
 	if err := yaml.Unmarshal([]byte(configMap.Data["config.yml"]), cfg); err != nil {
@@ -243,8 +244,9 @@ func TestDeployBase(t *testing.T) {
 	}
 	grace := time.Duration(*pod.TerminationGracePeriodSeconds) * time.Second
 	preStop := time.Duration(c.Lifecycle.PreStop.Sleep.Seconds) * time.Second
-	if preStop == 0 || grace < preStop+cfg.Server.ShutdownTimeout+5*time.Second {
-		t.Errorf("grace period %s does not cover preStop %s and shutdown_timeout %s", grace, preStop, cfg.Server.ShutdownTimeout)
+	if preStop == 0 || grace < preStop+cfg.Server.ShutdownDelay+cfg.Server.ShutdownTimeout+5*time.Second {
+		t.Errorf("grace period %s does not cover preStop %s, shutdown_delay %s and shutdown_timeout %s with a margin",
+			grace, preStop, cfg.Server.ShutdownDelay, cfg.Server.ShutdownTimeout)
 	}
 	liveness := time.Duration(c.LivenessProbe.PeriodSeconds*c.LivenessProbe.FailureThreshold) * time.Second
 	if liveness < grace {
