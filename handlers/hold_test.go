@@ -539,17 +539,42 @@ func TestFluxV1AutomatedWorkloadIsLocked(t *testing.T) {
 }
 
 func TestFluxV1KustomizationSaysWhatToRun(t *testing.T) {
-	e := start(t)
-	_, run := releasedAPIJS(t, e)
-	click(t, e, run, report.ActionRollback, sandbox.Human.Login)
-	prs := e.repo.PullRequests()
-	if len(prs) != 1 {
-		t.Fatalf("pull requests %+v", prs)
+	cases := map[string]struct {
+		resources map[string]string // files beside the kustomization
+		want      string
+	}{
+		"the repository does not show the workload": {
+			want: "fluxctl lock --workload=<namespace>:<kind>/<name>",
+		},
+		"a resource beside it runs the image": {
+			resources: map[string]string{
+				"app/bases/api-js.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api-js\n  namespace: tracker\nspec:\n  template:\n    spec:\n      containers:\n      - name: api\n        image: " + apiJS + "\n",
+				"app/bases/api.yaml":    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n      - name: api\n        image: gcr.io/track-compliance/api\n",
+			},
+			want: "fluxctl lock --workload=tracker:deployment/api-js ",
+		},
 	}
-	for _, want := range []string{"fluxctl lock --workload=<namespace>:<kind>/<name>", "fluxctl unlock", "`images:`", "`" + apiJS + "`"} {
-		if !strings.Contains(prs[0].Body, want) {
-			t.Errorf("the pull request does not say %q:\n%s", want, prs[0].Body)
-		}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := start(t)
+			if tc.resources != nil {
+				commitByHand(t, e, "Add the workloads", tc.resources)
+			}
+			_, run := releasedAPIJS(t, e)
+			click(t, e, run, report.ActionRollback, sandbox.Human.Login)
+			prs := e.repo.PullRequests()
+			if len(prs) != 1 {
+				t.Fatalf("pull requests %+v", prs)
+			}
+			for _, want := range []string{tc.want, "fluxctl unlock", "`images:`", "`" + apiJS + "`"} {
+				if !strings.Contains(prs[0].Body, want) {
+					t.Errorf("the pull request does not say %q:\n%s", want, prs[0].Body)
+				}
+			}
+			if strings.Contains(prs[0].Body, "deployment/api ") {
+				t.Errorf("a workload running another image is named:\n%s", prs[0].Body)
+			}
+		})
 	}
 }
 

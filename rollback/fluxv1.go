@@ -131,3 +131,71 @@ func scalar(n *yaml.Node, keys ...string) string {
 	}
 	return n.Value
 }
+
+// maxResourceReads bounds the resources of a kustomization read to find
+// the workloads that run an image.
+const maxResourceReads = 10
+
+// kustomizationResources lists the resources of a kustomization that are
+// files beside it (YAML files, no directories, nothing outside it).
+func kustomizationResources(content []byte) []string {
+	docs := yamlDocuments(content)
+	if len(docs) == 0 {
+		return nil
+	}
+	var out []string
+	for _, key := range []string{"resources", "bases"} {
+		var list *yaml.Node
+		for i := 0; i+1 < len(docs[0].node.Content); i += 2 {
+			if docs[0].node.Content[i].Value == key {
+				list = docs[0].node.Content[i+1]
+			}
+		}
+		if list == nil || list.Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, item := range list.Content {
+			p := strings.TrimPrefix(item.Value, "./")
+			if item.Kind == yaml.ScalarNode && release.MightHoldImages(p) && !strings.Contains(p, "/") && !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// workloadsRunning lists the documents of content whose containers run
+// image (any tag or digest of it), as Flux v1 workloads to lock.
+func workloadsRunning(file string, content []byte, image string) []ManualLock {
+	var out []ManualLock
+	for _, d := range yamlDocuments(content) {
+		if !runsImage(d.node, image) {
+			continue
+		}
+		out = append(out, ManualLock{File: file, Image: image,
+			Namespace: scalar(d.node, "metadata", "namespace"), Kind: scalar(d.node, "kind"), Name: scalar(d.node, "metadata", "name")})
+	}
+	return out
+}
+
+// runsImage reports whether an "image" value below n names image.
+func runsImage(n *yaml.Node, image string) bool {
+	if n == nil {
+		return false
+	}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Value == "image" && v.Kind == yaml.ScalarNode &&
+				(v.Value == image || strings.HasPrefix(v.Value, image+":") || strings.HasPrefix(v.Value, image+"@")) {
+				return true
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if runsImage(c, image) {
+			return true
+		}
+	}
+	return false
+}

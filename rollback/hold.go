@@ -362,11 +362,65 @@ func (s *Service) holdFor(ctx context.Context, req Request, memo *memoReader, he
 				return nil, err
 			}
 		}
-		return unheldPlan(inputs, commit.Message, targets), nil
+		plan := unheldPlan(inputs, commit.Message, targets)
+		return plan, fillKustomizationWorkloads(ctx, memo, head.SHA, inputs, plan.hold)
 	}
 	inputs, err := holdInputs(ctx, memo, head.SHA, changes, holdConcurrency)
 	if err != nil {
 		return nil, err
 	}
-	return planHold(inputs, commit.Message, targets, commit.SHA[:7], req.Requester), nil
+	plan := planHold(inputs, commit.Message, targets, commit.SHA[:7], req.Requester)
+	return plan, fillKustomizationWorkloads(ctx, memo, head.SHA, inputs, plan.hold)
+}
+
+// fillKustomizationWorkloads names the workloads behind the images of a
+// kustomization's images: list that a lock cannot reach: the documents of
+// its resources beside it, on the head, whose containers run the image (the
+// kustomization's namespace, when it sets one, is theirs). Where none is
+// found, the placeholders stay.
+func fillKustomizationWorkloads(ctx context.Context, r revert.Reader, head string, inputs []holdInput, h *Hold) error {
+	var out []ManualLock
+	reads := 0
+	for _, m := range h.Manual {
+		if !m.InKustomization || m.Image == "" {
+			out = append(out, m)
+			continue
+		}
+		i := slices.IndexFunc(inputs, func(in holdInput) bool { return in.path == m.File })
+		if i < 0 {
+			out = append(out, m)
+			continue
+		}
+		dir := strings.TrimSuffix(path.Dir(m.File), ".")
+		dir = strings.TrimSuffix(dir, "/")
+		entries, err := r.Dir(ctx, head, dir)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", dir, err)
+		}
+		var found []ManualLock
+		for _, res := range kustomizationResources(inputs[i].after) {
+			e, ok := entries[res]
+			if !ok || (e.Mode != "100644" && e.Mode != "100755") || reads >= maxResourceReads {
+				continue
+			}
+			reads++
+			content, err := r.Blob(ctx, e.SHA)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", path.Join(dir, res), err)
+			}
+			for _, w := range workloadsRunning(path.Join(dir, res), content, m.Image) {
+				w.File, w.InKustomization = m.File, true
+				if m.Namespace != "" {
+					w.Namespace = m.Namespace
+				}
+				found = append(found, w)
+			}
+		}
+		if len(found) == 0 {
+			found = []ManualLock{m}
+		}
+		out = append(out, found...)
+	}
+	h.Manual = out
+	return nil
 }

@@ -191,6 +191,9 @@ func (s *Service) restore(ctx context.Context, req Request, rel *release.Release
 	} else {
 		held = unheldPlan(inputs, plan.commit.Message, plan.changes)
 	}
+	if err := fillKustomizationWorkloads(ctx, s.Repo, head.SHA, inputs, held.hold); err != nil {
+		return nil, err
+	}
 	message := restoreMessage(plan, req.Requester)
 	out, err := s.commitAndOpen(ctx, req, plan.commit, rel, head, plan.branch, plan.marker, message, changes, held,
 		restorePullRequest(plan, req, held))
