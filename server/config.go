@@ -46,6 +46,10 @@ type ServerConfig struct {
 	// MaxUnauthenticatedMB bounds the webhook bytes being read before their
 	// signature is checked, across all connections.
 	MaxUnauthenticatedMB int `yaml:"max_unauthenticated_mb"`
+	// MetricsAddress, when set (host:port), serves /metrics on a listener
+	// of its own instead of next to the webhook route, so that exposing the
+	// webhook does not expose the metrics.
+	MetricsAddress string `yaml:"metrics_address"`
 }
 
 // RedeliveryConfig is the redelivery sweeper's.
@@ -217,6 +221,7 @@ const (
 	EnvClientTimeout        = "FLUXROLLBACK_CLIENT_TIMEOUT"
 	EnvCacheSizeMB          = "FLUXROLLBACK_CACHE_SIZE_MB"
 	EnvShutdownDelay        = "FLUXROLLBACK_SHUTDOWN_DELAY"
+	EnvMetricsAddress       = "FLUXROLLBACK_METRICS_ADDRESS"
 	EnvReadTimeout          = "FLUXROLLBACK_READ_TIMEOUT"
 	EnvMaxUnauthenticatedMB = "FLUXROLLBACK_MAX_UNAUTHENTICATED_MB"
 	EnvQueueSize            = "FLUXROLLBACK_QUEUE_SIZE"
@@ -254,6 +259,7 @@ var envKeys = map[string]string{
 	EnvClientTimeout:            "rollback.client_timeout",
 	EnvCacheSizeMB:              "rollback.cache_size_mb",
 	EnvShutdownDelay:            "server.shutdown_delay",
+	EnvMetricsAddress:           "server.metrics_address",
 	EnvReadTimeout:              "server.read_timeout",
 	EnvMaxUnauthenticatedMB:     "server.max_unauthenticated_mb",
 	EnvQueueSize:                "rollback.queue_size",
@@ -313,6 +319,7 @@ func (c *Config) applyEnv() ConfigProblems {
 	note(EnvClientTimeout, envDuration(EnvClientTimeout, &c.Rollback.ClientTimeout))
 	note(EnvCacheSizeMB, envInt(EnvCacheSizeMB, &c.Rollback.CacheSizeMB))
 	note(EnvShutdownDelay, envDuration(EnvShutdownDelay, &c.Server.ShutdownDelay))
+	envString(EnvMetricsAddress, &c.Server.MetricsAddress)
 	note(EnvReadTimeout, envDuration(EnvReadTimeout, &c.Server.ReadTimeout))
 	note(EnvMaxUnauthenticatedMB, envInt(EnvMaxUnauthenticatedMB, &c.Server.MaxUnauthenticatedMB))
 	note(EnvQueueSize, envInt(EnvQueueSize, &c.Rollback.QueueSize))
@@ -421,6 +428,16 @@ func (c *Config) validate() ConfigProblems {
 	}
 	if c.Rollback.CacheSizeMB < 0 {
 		problem("rollback.cache_size_mb", "must not be negative; 0 turns caching off")
+	}
+	if a := c.Server.MetricsAddress; a != "" {
+		host, port, err := net.SplitHostPort(a)
+		n, perr := strconv.Atoi(port)
+		switch {
+		case err != nil || perr != nil || n < 1 || n > 65535:
+			problem("server.metrics_address", "%q is not host:port; write it like 127.0.0.1:9090 or :9090", a)
+		case n == c.Server.Port && (host == "" || host == c.Server.Address || c.Server.Address == "0.0.0.0" || host == "0.0.0.0"):
+			problem("server.metrics_address", "%q is the webhook listener's port; choose another", a)
+		}
 	}
 	if c.Server.ShutdownDelay < 0 {
 		problem("server.shutdown_delay", "must not be negative, like 5s")

@@ -342,6 +342,12 @@ func TestExampleConfig(t *testing.T) {
 			t.Errorf("the example does not mention %s", env)
 		}
 	}
+	// Every variable that overrides a key (the table problems are located by).
+	for env := range envKeys {
+		if !strings.Contains(string(data), env) {
+			t.Errorf("the example does not mention %s", env)
+		}
+	}
 }
 
 // collectKeys records the dotted path of every mapping key under n.

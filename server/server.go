@@ -65,6 +65,7 @@ type Server struct {
 	version string
 	logger  zerolog.Logger
 	handler http.Handler
+	metrics http.Handler // also on the main handler unless metrics_address is set
 	state   atomic.Int32
 	ready   chan struct{}
 
@@ -202,7 +203,10 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	}
 	mux.Handle("POST "+WebhookRoute, guard)
 	mux.HandleFunc("GET "+HealthRoute, s.health)
-	mux.Handle("GET "+MetricsRoute, metricsHandler(o.registry, s.logger))
+	s.metrics = metricsHandler(o.registry, s.logger)
+	if cfg.Server.MetricsAddress == "" {
+		mux.Handle("GET "+MetricsRoute, s.metrics)
+	}
 	s.handler = s.logRequests(mux)
 	return s, nil
 }
@@ -224,7 +228,28 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	if addr := s.cfg.Server.MetricsAddress; addr != "" {
+		mln, err := net.Listen("tcp", addr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen for metrics: %w", err)
+		}
+		stop := s.ServeMetrics(mln)
+		defer stop()
+	}
 	return s.Run(ctx, ln)
+}
+
+// ServeMetrics serves /metrics alone on ln (server.metrics_address) until
+// the returned function is called. Metrics stay available while the server
+// drains.
+func (s *Server) ServeMetrics(ln net.Listener) (stop func()) {
+	mux := http.NewServeMux()
+	mux.Handle("GET "+MetricsRoute, s.metrics)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	s.logger.Info().Str("address", ln.Addr().String()).Msg("Serving metrics")
+	return func() { _ = srv.Close() }
 }
 
 // Run serves on ln until ctx is done or the process receives SIGINT or
