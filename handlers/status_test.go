@@ -8,6 +8,7 @@ import (
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
 	"github.com/fluxrollback/flux-rollback/repoconfig"
+	"github.com/fluxrollback/flux-rollback/rollback"
 	"github.com/fluxrollback/flux-rollback/report"
 	"github.com/fluxrollback/flux-rollback/sandbox"
 	"github.com/fluxrollback/flux-rollback/server"
@@ -147,11 +148,22 @@ func openPullRequestOnFailure(c *server.Config) {
 
 func TestFluxFailureOpensOneRollbackPullRequest(t *testing.T) {
 	e := start(t, openPullRequestOnFailure)
+	tracker, err := e.AddFluxV2Repo(sandbox.InstallationID, "acme", "tracker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.repo = tracker
 	e.repo.SetPermission("octocat", "write")
-	e.repo.SetPermission(sandbox.FluxV1.Login, "write") // the account Flux commits as
+	e.repo.SetPermission(sandbox.FluxV2.Login, "write") // the account Flux's image automation commits as
 	parent, _ := e.repo.Ref("heads/main")
 	fluxReports(t, e, parent, fluxCluster1, "success")
-	release, _ := releasedAPIJS(t, e)
+	release, err := e.repo.ReleasePolicy(e.ctx, apiPolicy, goodTag, badTag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs := rollbackRuns(e.repo.Repo, release); len(runs) != 1 {
+		t.Fatalf("the release has no Rollback check run: %+v", runs)
+	}
 
 	// Three clusters report the same commit failing.
 	for _, c := range []string{fluxCluster1, fluxCluster2, fluxCluster3} {
@@ -167,16 +179,35 @@ func TestFluxFailureOpensOneRollbackPullRequest(t *testing.T) {
 		t.Errorf("pull request %+v", pr)
 	}
 	if !strings.HasPrefix(pr.Body, "> **Flux reports `"+fluxCluster1+"` failing since this release**: health check failed") ||
-		!strings.Contains(pr.Body, "Requested by @"+sandbox.AppSlug+"[bot]") {
+		!strings.Contains(pr.Body, "@"+sandbox.AppSlug+"[bot]") {
 		t.Errorf("the body does not quote the failure:\n%s", pr.Body)
 	}
 	slices.Sort(pr.RequestedReviewers)
-	if want := []string{sandbox.FluxV1.Login, "octocat"}; !slices.Equal(pr.RequestedReviewers, want) {
+	if want := []string{sandbox.FluxV2.Login, "octocat"}; !slices.Equal(pr.RequestedReviewers, want) {
 		t.Errorf("reviewers = %v, want the release's committer and the configured reviewer %v", pr.RequestedReviewers, want)
 	}
-	head, _ := e.repo.Ref("heads/" + pr.Head)
-	if got := changedPaths(t, e.repo.Repo, release, head); !slices.Contains(got, sandbox.KustomizationPath) {
-		t.Errorf("the pull request changes %v", got)
+
+	// With the hold, as a click makes it: the exact revert, then the commit
+	// that holds the image policy's markers.
+	if !slices.Contains(pr.Labels, rollback.HoldLabel) {
+		t.Errorf("the pull request is not labelled %s: %v", rollback.HoldLabel, pr.Labels)
+	}
+	holdCommit, err := e.repo.CommitInfo(pr.HeadSHA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(holdCommit.Message, "Hold Flux image automation for api-js\n") || len(holdCommit.Parents) != 1 {
+		t.Fatalf("the head commit is not the hold: %q", holdCommit.Message)
+	}
+	revertCommit, err := e.repo.CommitInfo(holdCommit.Parents[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(revertCommit.Message, "This reverts commit "+release+".") || revertCommit.Parents[0] != release {
+		t.Errorf("the first commit is not the revert: %q", revertCommit.Message)
+	}
+	if got, want := revertCommit.Tree, gitRevertTree(t, e.repo.Repo, parent, release, release); got != want {
+		t.Errorf("the revert's tree is %s, git revert gives %s", got, want)
 	}
 
 	run := e.rollbackRun(t, e.repo.Repo, release)
