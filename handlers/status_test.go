@@ -8,8 +8,8 @@ import (
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
 	"github.com/fluxrollback/flux-rollback/repoconfig"
-	"github.com/fluxrollback/flux-rollback/rollback"
 	"github.com/fluxrollback/flux-rollback/report"
+	"github.com/fluxrollback/flux-rollback/rollback"
 	"github.com/fluxrollback/flux-rollback/sandbox"
 	"github.com/fluxrollback/flux-rollback/server"
 )
