@@ -43,6 +43,7 @@ type faultState struct {
 	// StallNext, by "METHOD /route".
 	lost    map[string]int
 	stalled map[string]int
+	stale   map[string]int
 	latency time.Duration
 }
 
@@ -84,6 +85,31 @@ func (g *GitHub) LoseResponseNext(method, route string, count int) {
 		g.faults.lost = map[string]int{}
 	}
 	g.faults.lost[method+" "+route] += count
+}
+
+// StaleListNext makes the next count requests to a list route answer an
+// empty list, as GitHub's lists do for a moment after a write made through
+// another server (a pull request just opened by another replica).
+func (g *GitHub) StaleListNext(route string, count int) {
+	g.mustServe("StaleListNext", http.MethodGet, route)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.faults.stale == nil {
+		g.faults.stale = map[string]int{}
+	}
+	g.faults.stale[http.MethodGet+" "+route] += count
+}
+
+// staleList answers an empty list when StaleListNext asked for one. Called
+// with g.mu held.
+func (g *GitHub) staleList(rt *route, w http.ResponseWriter, r *http.Request) bool {
+	key := rt.method + " " + rt.path
+	if g.faults.stale[key] <= 0 {
+		return false
+	}
+	g.faults.stale[key]--
+	writeJSON(w, r, http.StatusOK, []byte("[]"))
+	return true
 }
 
 // StallNext makes the next count requests to route wait for d (or for the

@@ -255,6 +255,9 @@ func (g *GitHub) serveRoute(rt *route, w http.ResponseWriter, r *http.Request) {
 	if g.injectFailure(w, rt) {
 		return
 	}
+	if g.staleList(rt, w, r) {
+		return
+	}
 	fault := g.drawFault(rt, rt.auth != authInstallation)
 	if g.answerFault(fault, w, r) {
 		return

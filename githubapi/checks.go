@@ -3,6 +3,7 @@ package githubapi
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/google/go-github/v57/github"
@@ -83,7 +84,18 @@ func (r *Repo) UpdateCheckRun(ctx context.Context, id int64, o report.CheckRun) 
 	if o.Conclusion != "" {
 		opts.Conclusion = github.String(o.Conclusion)
 	}
-	if _, _, err := r.client.Checks.UpdateCheckRun(ctx, r.owner, r.name, id, opts); err != nil {
+	// go-github's omitempty would drop an empty list, and GitHub would keep
+	// the buttons an earlier update put there (a Roll back button on a
+	// refusal); the list is always sent, empty or not.
+	body := struct {
+		github.UpdateCheckRunOptions
+		Actions []*github.CheckRunAction `json:"actions"`
+	}{opts, actions}
+	req, err := r.client.NewRequest(http.MethodPatch, fmt.Sprintf("repos/%s/%s/check-runs/%d", r.owner, r.name, id), body)
+	if err != nil {
+		return fmt.Errorf("update check run %d: %w", id, err)
+	}
+	if _, err := r.client.Do(ctx, req, nil); err != nil {
 		return fmt.Errorf("update check run %d: %w", id, err)
 	}
 	return nil

@@ -435,21 +435,33 @@ func (r *Repo) FindOpen(ctx context.Context, head, base string) (*rollback.PullR
 	if len(prs) == 0 {
 		return nil, nil
 	}
-	return &rollback.PullRequest{Number: prs[0].GetNumber(), URL: prs[0].GetHTMLURL()}, nil
+	pr := prs[0]
+	out := &rollback.PullRequest{Number: pr.GetNumber(), URL: pr.GetHTMLURL()}
+	for _, l := range pr.Labels {
+		out.Labels = append(out.Labels, l.GetName())
+	}
+	for _, u := range pr.RequestedReviewers {
+		out.Reviewers = append(out.Reviewers, u.GetLogin())
+	}
+	for _, team := range pr.RequestedTeams {
+		out.TeamReviewers = append(out.TeamReviewers, team.GetSlug())
+	}
+	return out, nil
 }
 
-// Decorate labels a pull request and requests its reviewers; each is one
-// request, made only when configured.
+// Decorate requests a pull request's reviewers and then labels it; each is
+// one request, made only when configured. The labels come last: a pull
+// request with all of them was decorated completely.
 func (r *Repo) Decorate(ctx context.Context, number int, labels, reviewers, teamReviewers []string) error {
-	if len(labels) > 0 {
-		if _, _, err := r.client.Issues.AddLabelsToIssue(ctx, r.owner, r.name, number, labels); err != nil {
-			return fmt.Errorf("add labels to #%d: %w", number, err)
-		}
-	}
 	if len(reviewers) > 0 || len(teamReviewers) > 0 {
 		req := github.ReviewersRequest{Reviewers: reviewers, TeamReviewers: teamReviewers}
 		if _, _, err := r.client.PullRequests.RequestReviewers(ctx, r.owner, r.name, number, req); err != nil {
 			return fmt.Errorf("request reviewers on #%d: %w", number, err)
+		}
+	}
+	if len(labels) > 0 {
+		if _, _, err := r.client.Issues.AddLabelsToIssue(ctx, r.owner, r.name, number, labels); err != nil {
+			return fmt.Errorf("add labels to #%d: %w", number, err)
 		}
 	}
 	return nil

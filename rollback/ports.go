@@ -61,7 +61,7 @@ type PullRequests interface {
 	Open(ctx context.Context, pr NewPullRequest) (*PullRequest, error)
 	// FindOpen returns the open pull request from head into base, or nil.
 	FindOpen(ctx context.Context, head, base string) (*PullRequest, error)
-	// Decorate adds labels and requests reviewers on a pull request.
+	// Decorate requests reviewers and then adds labels on a pull request.
 	Decorate(ctx context.Context, number int, labels, reviewers, teamReviewers []string) error
 }
 
@@ -76,6 +76,9 @@ type NewPullRequest struct {
 type PullRequest struct {
 	Number int
 	URL    string
+	// Labels, Reviewers and TeamReviewers are what FindOpen found on it:
+	// its labels and its pending review requests.
+	Labels, Reviewers, TeamReviewers []string
 }
 
 var (

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -277,12 +278,9 @@ func (s *Service) commitAndOpen(ctx context.Context, req Request, commit *Commit
 	existing := false
 	switch {
 	case errors.Is(err, ErrPullRequestExists):
-		opened, err = s.Pulls.FindOpen(ctx, branch, req.Branch)
+		opened, err = s.findOpened(ctx, branch, req.Branch)
 		if err != nil {
-			return nil, fmt.Errorf("find pull request for %s: %w", branch, err)
-		}
-		if opened == nil {
-			return nil, fmt.Errorf("open pull request for %s: GitHub reports one exists but lists none", branch)
+			return nil, err
 		}
 		existing = true
 	case errors.Is(err, ErrNoDifference):
@@ -291,19 +289,22 @@ func (s *Service) commitAndOpen(ctx context.Context, req Request, commit *Commit
 	case err != nil:
 		return nil, fmt.Errorf("open pull request for %s: %w", branch, err)
 	}
-	if !existing {
-		p := req.Config.PullRequest
-		reviewers, err := s.reviewers(ctx, req, commit)
-		if err != nil {
-			return nil, err
-		}
-		labels := p.Labels
-		if holding && !slices.Contains(labels, HoldLabel) {
-			labels = append(slices.Clone(labels), HoldLabel)
-		}
-		if err := s.Pulls.Decorate(ctx, opened.Number, labels, reviewers, p.TeamReviewers); err != nil {
-			return nil, fmt.Errorf("label pull request #%d: %w", opened.Number, err)
-		}
+	p := req.Config.PullRequest
+	reviewers, err := s.reviewers(ctx, req, commit)
+	if err != nil {
+		return nil, err
+	}
+	labels, teams := p.Labels, p.TeamReviewers
+	if holding && !slices.Contains(labels, HoldLabel) {
+		labels = append(slices.Clone(labels), HoldLabel)
+	}
+	if existing {
+		// An earlier attempt opened it, and may have stopped before
+		// decorating it: add what it lacks.
+		labels, reviewers, teams = undecorated(opened, labels, reviewers, teams)
+	}
+	if err := s.Pulls.Decorate(ctx, opened.Number, labels, reviewers, teams); err != nil {
+		return nil, fmt.Errorf("label pull request #%d: %w", opened.Number, err)
 	}
 	out := &Outcome{Commit: commit, Release: rel, Branch: branch, PullRequest: opened, Existing: existing}
 	if plan != nil {
@@ -353,4 +354,59 @@ func changedPaths(c *Commit) []string {
 		}
 	}
 	return paths
+}
+
+// lookupRetries are the waits between lookups of a pull request GitHub says
+// exists: a pull request another replica opened a moment ago may not be
+// listed yet.
+var lookupRetries = []time.Duration{200 * time.Millisecond, 500 * time.Millisecond, time.Second}
+
+// findOpened finds the open pull request for branch that GitHub reported to
+// exist, looking again while the list does not show it yet.
+func (s *Service) findOpened(ctx context.Context, branch, base string) (*PullRequest, error) {
+	for i := 0; ; i++ {
+		pr, err := s.Pulls.FindOpen(ctx, branch, base)
+		if err != nil {
+			return nil, fmt.Errorf("find pull request for %s: %w", branch, err)
+		}
+		if pr != nil {
+			return pr, nil
+		}
+		if i == len(lookupRetries) {
+			return nil, fmt.Errorf("open pull request for %s: GitHub reports one exists but lists none", branch)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("find pull request for %s: %w", branch, ctx.Err())
+		case <-time.After(lookupRetries[i]):
+		}
+	}
+}
+
+// undecorated is what an existing pull request lacks of its labels and
+// review requests. Decorate adds the labels last, so a pull request with all
+// of them is complete; without labels configured, one with any pending
+// review request is taken as complete too, so that people who reviewed
+// already are not asked again.
+func undecorated(pr *PullRequest, labels, reviewers, teams []string) ([]string, []string, []string) {
+	missingLabels := missing(labels, pr.Labels)
+	if len(labels) > 0 && len(missingLabels) == 0 {
+		return nil, nil, nil
+	}
+	if len(labels) == 0 && (len(pr.Reviewers) > 0 || len(pr.TeamReviewers) > 0) {
+		return nil, nil, nil
+	}
+	return missingLabels, missing(reviewers, pr.Reviewers), missing(teams, pr.TeamReviewers)
+}
+
+// missing lists the names of want that have is lacks, ignoring case as
+// GitHub does for logins, labels and team slugs.
+func missing(want, have []string) []string {
+	var out []string
+	for _, w := range want {
+		if !slices.ContainsFunc(have, func(h string) bool { return strings.EqualFold(h, w) }) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
