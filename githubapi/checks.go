@@ -84,13 +84,17 @@ func (r *Repo) UpdateCheckRun(ctx context.Context, id int64, o report.CheckRun) 
 	if o.Conclusion != "" {
 		opts.Conclusion = github.String(o.Conclusion)
 	}
-	// go-github's omitempty would drop an empty list, and GitHub would keep
+	// go-github's omitempty drops an empty list, and GitHub would then keep
 	// the buttons an earlier update put there (a Roll back button on a
-	// refusal); the list is always sent, empty or not.
-	body := struct {
-		github.UpdateCheckRunOptions
-		Actions []*github.CheckRunAction `json:"actions"`
-	}{opts, actions}
+	// refusal). Nil actions leave the buttons as they are; an empty list is
+	// sent as one and removes them.
+	var body any = opts
+	if o.Actions != nil {
+		body = struct {
+			github.UpdateCheckRunOptions
+			Actions []*github.CheckRunAction `json:"actions"`
+		}{opts, actions}
+	}
 	req, err := r.client.NewRequest(http.MethodPatch, fmt.Sprintf("repos/%s/%s/check-runs/%d", r.owner, r.name, id), body)
 	if err != nil {
 		return fmt.Errorf("update check run %d: %w", id, err)

@@ -33,6 +33,7 @@ type commentEvent struct {
 	viaApp         bool   // the comment was made through a GitHub App
 	body           string // the comment
 	commit         string // the commented commit, for commit comments
+	association    string // the author's author_association: OWNER, MEMBER, COLLABORATOR, NONE...
 }
 
 // fromBot reports whether a bot wrote the comment; bots (this App among
@@ -62,6 +63,15 @@ func runComment(ctx context.Context, b *Base, e commentEvent, newThread func(*gi
 	owner, name := e.repo.GetOwner().GetLogin(), e.repo.GetName()
 	repo := githubapi.NewRepo(client, owner, name)
 	t := newThread(repo)
+	admitted, refusal, err := admitCommenter(ctx, repo, e, requester)
+	switch {
+	case err != nil:
+		return err // nothing was written; a redelivery asks again
+	case !admitted && refusal != "":
+		return t.reply(ctx, refusal)
+	case !admitted:
+		return nil
+	}
 	if err := t.acknowledge(ctx); err != nil {
 		return err
 	}

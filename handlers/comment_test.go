@@ -123,10 +123,15 @@ func requireAcknowledged(t *testing.T, e *env, repo *fakegithub.Repo, r commentR
 	if len(reactions) != 1 || reactions[0].Content != "eyes" || reactions[0].User != e.GitHub.BotLogin() {
 		t.Errorf("reactions on the command = %+v, want one eyes by %s", reactions, e.GitHub.BotLogin())
 	}
-	if len(r.calls) == 0 || !strings.HasSuffix(r.calls[0].Route, "/reactions") || r.calls[0].Method != http.MethodPost {
-		t.Errorf("the reaction was not the first GitHub request:\n%s", routes(r.calls))
+	// The author's role is read first: nothing is written for people who
+	// may not run commands. Then the reaction, before anything slow.
+	if len(r.calls) < 2 || r.calls[0].Route != roleRoute || !strings.HasSuffix(r.calls[1].Route, "/reactions") || r.calls[1].Method != http.MethodPost {
+		t.Errorf("the role read and the reaction were not the first GitHub requests:\n%s", routes(r.calls))
 	}
 }
+
+// roleRoute is the read of a commenter's role.
+const roleRoute = "GET /repos/{owner}/{repo}/collaborators/{username}/permission"
 
 // requireNothingDone checks that a comment got no reaction, no reply and
 // cost no GitHub request.
@@ -365,7 +370,9 @@ func TestCommentCommandRefusalsCreateNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return "/rollback " + sha, "mallory", []string{"@\u200bmallory has the \"read\" role"}
+			// Anyone may comment on a public repository: nothing is written
+			// for people with no access of their own.
+			return "/rollback " + sha, "mallory", nil
 		}},
 		"write role where maintain is required": {func(t *testing.T, e *env) (string, string, []string) {
 			writeRepoConfig(t, e.repo.Repo, "version: 1\nminimum_role: maintain\n")
@@ -391,7 +398,19 @@ func TestCommentCommandRefusalsCreateNothing(t *testing.T) {
 			refs := e.repo.Refs()
 			number := e.repo.AddIssue("Roll back")
 			res := commandIssueComment(t, e, e.repo.Repo, number, login, body)
-			requireAcknowledged(t, e, e.repo.Repo, res)
+			if want == nil {
+				if len(res.replies) != 0 || len(e.repo.Reactions(res.id)) != 0 {
+					t.Errorf("wrote for an outsider: replies %q, reactions %+v", res.replies, e.repo.Reactions(res.id))
+				}
+				requireNothingCreated(t, e.repo.Repo, refs)
+				return
+			}
+			if login == sandbox.Human.Login {
+				requireAcknowledged(t, e, e.repo.Repo, res)
+			} else if got := e.repo.Reactions(res.id); len(got) != 0 {
+				// Below write: one visible refusal, the reply, and no reaction.
+				t.Errorf("reactions = %+v, want none", got)
+			}
 			reply := res.onlyReply(t)
 			requireMentions(t, "the reply", reply, want...)
 			if !strings.HasPrefix(reply, "Nothing was created: ") {
@@ -469,10 +488,10 @@ func TestCommentHelpAndUnknownCommands(t *testing.T) {
 			if got := res.onlyReply(t); got != tc.want {
 				t.Errorf("reply = %q, want %q", got, tc.want)
 			}
-			// Help needs nothing from the repository: the reaction and the
-			// reply are the only requests.
-			if len(res.calls) != 2 || res.calls[1].Method != http.MethodPost || !strings.HasSuffix(res.calls[1].Route, "/comments") {
-				t.Errorf("help took these requests, want the reaction and the reply:\n%s", routes(res.calls))
+			// Help needs nothing else from the repository: the author's role,
+			// the reaction and the reply are the only requests.
+			if len(res.calls) != 3 || res.calls[2].Method != http.MethodPost || !strings.HasSuffix(res.calls[2].Route, "/comments") {
+				t.Errorf("help took these requests, want the role, the reaction and the reply:\n%s", routes(res.calls))
 			}
 			requireNothingCreated(t, e.repo.Repo, refs)
 		})

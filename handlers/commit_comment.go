@@ -36,12 +36,20 @@ func (h *CommitComment) Handle(ctx context.Context, eventType, deliveryID string
 		return nil
 	}
 	comment := event.GetComment()
+	// go-github's RepositoryComment has no author_association.
+	var extra struct {
+		Comment struct {
+			AuthorAssociation string `json:"author_association"`
+		} `json:"comment"`
+	}
+	_ = json.Unmarshal(payload, &extra) // the payload parsed above
 	e := commentEvent{
 		installationID: event.GetInstallation().GetID(),
 		repo:           event.GetRepo(),
 		author:         comment.GetUser(),
 		body:           comment.GetBody(),
 		commit:         comment.GetCommitID(),
+		association:    extra.Comment.AuthorAssociation,
 	}
 	return runComment(ctx, h.Base, e, func(repo *githubapi.Repo) thread {
 		return commitThread{repo: repo, sha: comment.GetCommitID(), comment: comment.GetID()}

@@ -52,6 +52,7 @@ func (h *IssueComment) Handle(ctx context.Context, eventType, deliveryID string,
 		author:         comment.GetUser(),
 		viaApp:         len(via.Comment.PerformedViaGitHubApp) > 0 && string(via.Comment.PerformedViaGitHubApp) != "null",
 		body:           comment.GetBody(),
+		association:    comment.GetAuthorAssociation(),
 	}
 	return runComment(ctx, h.Base, e, func(repo *githubapi.Repo) thread {
 		return issueThread{repo: repo, number: event.GetIssue().GetNumber(), comment: comment.GetID()}

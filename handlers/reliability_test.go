@@ -98,3 +98,30 @@ func TestRefusalForABrokenConfigurationRemovesTheButton(t *testing.T) {
 		t.Errorf("the refusal still shows %+v", final.Actions)
 	}
 }
+
+// An outsider's commands on a public repository, help included, cost one
+// read each and write nothing; a member below write gets one reply per
+// comment and no reaction.
+func TestOutsidersCommandsWriteNothing(t *testing.T) {
+	e := start(t)
+	number := e.repo.AddIssue("Roll back")
+	e.GitHub.ResetRequests()
+	for _, body := range []string{"/rollback help", "/rollback", "/rollback api-js", "/rollback frobnicate"} {
+		res := commandIssueComment(t, e, e.repo.Repo, number, "mallory", body)
+		if len(res.calls) != 1 || res.calls[0].Route != roleRoute {
+			t.Errorf("%q by an outsider made these requests, want only the role read:\n%s", body, routes(res.calls))
+		}
+	}
+	for _, r := range e.GitHub.Requests() {
+		if r.Method != http.MethodGet {
+			t.Errorf("an outsider's command made %s %s", r.Method, r.Path)
+		}
+	}
+
+	e.repo.SetPermission("bob", "triage")
+	res := commandIssueComment(t, e, e.repo.Repo, number, "bob", "/rollback help")
+	if got := e.repo.Reactions(res.id); len(got) != 0 {
+		t.Errorf("reactions %+v, want none", got)
+	}
+	requireMentions(t, "the refusal", res.onlyReply(t), `"triage" role`, `"write" or higher`)
+}
