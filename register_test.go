@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/fluxrollback/flux-rollback/fakegithub"
 	"github.com/fluxrollback/flux-rollback/handlers"
 	"github.com/fluxrollback/flux-rollback/sandbox"
@@ -204,4 +206,43 @@ func mapsEqual(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestRegisterPrintsAKubernetesSecret: with --output kubernetes the
+// credentials go to stdout as a Secret with the keys deploy/ reads, the
+// summary to stderr, and no file is written.
+func TestRegisterPrintsAKubernetesSecret(t *testing.T) {
+	var gh *fakegithub.GitHub
+	githubServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gh.ServeHTTP(w, r) }))
+	defer githubServer.Close()
+	gh = fakegithub.New(fakegithub.Options{WebURL: githubServer.URL})
+	dir := t.TempDir()
+	t.Chdir(dir)
+	page, done := startRegister(t, "--webhook-url", "https://rollback.example.com", "--output", "kubernetes",
+		"--github-url", githubServer.URL, "--api-url", githubServer.URL+"/")
+	if status, last := browser(t, page); status != http.StatusOK {
+		t.Fatalf("callback %d: %s", status, last)
+	}
+	outcome := <-done
+	if outcome.code != 0 {
+		t.Fatalf("exit %d", outcome.code)
+	}
+	reg := gh.Registrations()[0]
+	if reg.Owner != "" || reg.Manifest.HookAttributes.URL != "https://rollback.example.com/api/github/hook" {
+		t.Errorf("registered %+v", reg)
+	}
+	var secret struct {
+		Kind       string            `yaml:"kind"`
+		StringData map[string]string `yaml:"stringData"`
+	}
+	if err := yaml.Unmarshal([]byte(outcome.stdout), &secret); err != nil {
+		t.Fatalf("stdout is not a manifest: %v", err)
+	}
+	if secret.Kind != "Secret" || secret.StringData["app-id"] != fmt.Sprint(reg.AppID) || secret.StringData["webhook-secret"] != reg.WebhookSecret ||
+		!strings.Contains(secret.StringData["private-key.pem"], "PRIVATE KEY") {
+		t.Errorf("secret %+v", secret.Kind)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("files written: %v", entries)
+	}
 }

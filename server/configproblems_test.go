@@ -108,3 +108,20 @@ func TestLoadConfigReportsFileEnvironmentAndValidation(t *testing.T) {
 		t.Errorf("the error spans lines: %q", err)
 	}
 }
+
+// TestIntegrationIDWithANewline: a Secret's file often ends in a newline,
+// which an environment variable taken from it keeps; go-githubapp alone
+// would drop the id.
+func TestIntegrationIDWithANewline(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("GITHUB_APP_INTEGRATION_ID", "4242\n")
+	t.Setenv("GITHUB_APP_WEBHOOK_SECRET", testSecret)
+	t.Setenv("GITHUB_APP_PRIVATE_KEY", pkcs1PEM(t))
+	c, err := LoadConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GitHub.App.IntegrationID != 4242 {
+		t.Errorf("integration id %d", c.GitHub.App.IntegrationID)
+	}
+}
