@@ -341,3 +341,22 @@ func TestFluxStatusBranches(t *testing.T) {
 		t.Errorf("the release on the default branch, left out of the webhook's branches, is not warned: %q", run.Output.Title)
 	}
 }
+
+// TestFluxFailureAfterARevertByHand: a person reverted the release with a
+// commit of their own; the failure Flux reported on the release opens no
+// pull request, and the check run says there is nothing left to revert.
+func TestFluxFailureAfterARevertByHand(t *testing.T) {
+	e := start(t, openPullRequestOnFailure)
+	release, _ := releasedAPIJS(t, e)
+	if _, err := e.repo.EditByHand(e.ctx, sandbox.KustomizationPath, "Put api-js back", pushSetTags(map[string]string{apiJS: "master-f01225d"})); err != nil {
+		t.Fatal(err)
+	}
+	fluxReports(t, e, release, fluxCluster1, "failure")
+	if prs := e.repo.PullRequests(); len(prs) != 0 {
+		t.Fatalf("opened %+v", prs)
+	}
+	run := e.rollbackRun(t, e.repo.Repo, release)
+	if !strings.HasPrefix(run.Output.Title, "Flux reports "+fluxCluster1) || !strings.Contains(run.Output.Summary, "Nothing was created") {
+		t.Errorf("check run:\n%s\n%s", run.Output.Title, run.Output.Summary)
+	}
+}
