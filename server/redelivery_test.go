@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -234,4 +235,110 @@ func TestShutdownDuringABurstRefusesNothing(t *testing.T) {
 			t.Errorf("delivery %s answered %d %s", d.GUID, d.StatusCode, d.Err)
 		}
 	}
+}
+
+// GitHub on a bad day: a share of every kind of failure on every call the
+// App makes (502s, stalls past the attempt timeout, writes that land but
+// whose answer is lost, secondary rate limits). Every rollback still ends
+// with exactly one pull request holding the exact revert, and a check run
+// that names it; what failed outright came back through the sweeper.
+func TestRollbacksUnderFaultsEndWithOnePullRequestEach(t *testing.T) {
+	sb := startSandbox(t, func(c *server.Config) {
+		c.Redelivery.Interval = 300 * time.Millisecond
+		c.Redelivery.MaxAttempts = 10
+		c.Rollback.ClientTimeout = 300 * time.Millisecond
+	})
+	const repos = 4
+	type target struct {
+		repo    *sandbox.GitOpsRepo
+		release string
+		before  string // the Deployment before the release
+		run     int64
+	}
+	var targets []*target
+	for i := range repos {
+		r, err := sb.AddGitOpsRepo(sandbox.InstallationID, "acme", fmt.Sprintf("deploy-%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, err := r.ReadFile("main", sandbox.DeploymentPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sha, err := r.ReleaseV2(context.Background(), "9.9.9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var run int64
+		for _, cr := range r.CheckRuns(sha) {
+			if cr.Name == report.CheckRunName {
+				run = cr.ID
+			}
+		}
+		if run == 0 {
+			t.Fatalf("no check run on the release of %s", r.FullName())
+		}
+		targets = append(targets, &target{repo: r, release: sha, before: before, run: run})
+	}
+
+	sb.GitHub.SetFaults(fakegithub.Faults{Seed: 7, ServerError: 0.3, Timeout: 0.05, Stall: time.Second,
+		LostResponse: 0.1, SecondaryLimit: 0.03, RetryAfter: time.Second})
+	var wg sync.WaitGroup
+	for _, tg := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// A failed delivery is the sweeper's to bring back.
+			_, _ = tg.repo.ClickCheckRunAction(context.Background(), tg.run, report.ActionRollback, sandbox.Human.Login)
+		}()
+	}
+	wg.Wait()
+
+	for _, tg := range targets {
+		eventually(t, 90*time.Second, "a pull request and a check run naming it in "+tg.repo.FullName(), func() bool {
+			prs := tg.repo.PullRequests()
+			run, _ := tg.repo.CheckRun(tg.run)
+			return len(prs) >= 1 && run.Status == "completed" && strings.Contains(run.Output.Title, fmt.Sprintf("#%d", prs[0].Number))
+		})
+	}
+	sb.GitHub.SetFaults(fakegithub.Faults{})
+	var failedDeliveries int
+	for _, d := range sb.GitHub.Deliveries() {
+		if d.StatusCode != http.StatusOK {
+			failedDeliveries++
+		}
+	}
+	t.Logf("%d deliveries failed and were redelivered", failedDeliveries)
+	for _, tg := range targets {
+		prs := tg.repo.PullRequests()
+		if len(prs) != 1 {
+			t.Errorf("%s: %d pull requests, want 1", tg.repo.FullName(), len(prs))
+			continue
+		}
+		// The revert commit; the hold of Flux's automation follows it.
+		revertSHA := prs[0].HeadSHA
+		for range 2 {
+			if c, err := tg.repo.CommitInfo(revertSHA); err == nil && len(c.Parents) == 1 && c.Parents[0] != tg.release {
+				revertSHA = c.Parents[0]
+			}
+		}
+		got, err := tg.repo.ReadFile(revertSHA, sandbox.DeploymentPath)
+		if err != nil || got != tg.before {
+			t.Errorf("%s: the revert's Deployment is not the one before the release (%v):\n%s", tg.repo.FullName(), err, got)
+		}
+		if b := branches(tg.repo.Repo); len(b) != 1 {
+			t.Errorf("%s: rollback branches %v, want 1", tg.repo.FullName(), b)
+		}
+	}
+}
+
+// branches lists the rollback branches of repo.
+func branches(repo *fakegithub.Repo) []string {
+	var out []string
+	for ref := range repo.Refs() {
+		if strings.HasPrefix(ref, "refs/heads/rollback-") {
+			out = append(out, ref)
+		}
+	}
+	return out
 }
