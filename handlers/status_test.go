@@ -360,3 +360,19 @@ func TestFluxFailureAfterARevertByHand(t *testing.T) {
 		t.Errorf("check run:\n%s\n%s", run.Output.Title, run.Output.Summary)
 	}
 }
+
+// TestFluxFailureRedelivered: GitHub's redelivery of the failure that opened
+// the pull request finds it and opens no other.
+func TestFluxFailureRedelivered(t *testing.T) {
+	e := start(t, openPullRequestOnFailure)
+	e.repo.SetPermission("octocat", "write")
+	release, _ := releasedAPIJS(t, e)
+	d := pushDelivered(t)(e.repo.PostStatus(e.ctx, release, fakegithub.StatusSpec{State: "failure", Context: fluxCluster1, Description: "health check failed"}))
+	pushDelivered(t)(e.GitHub.Redeliver(e.ctx, d.ID))
+	if prs := e.repo.PullRequests(); len(prs) != 1 {
+		t.Fatalf("want one pull request, got %+v", prs)
+	}
+	if run := e.rollbackRun(t, e.repo.Repo, release); !strings.Contains(run.Output.Summary, "#1") || !strings.HasPrefix(run.Output.Title, "Flux reports") {
+		t.Errorf("check run:\n%s\n%s", run.Output.Title, run.Output.Summary)
+	}
+}
