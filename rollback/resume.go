@@ -478,7 +478,16 @@ func (s *Service) Resume(ctx context.Context, req ResumeRequest) (*ResumeOutcome
 			chosen = append(chosen, st)
 		}
 	}
-	branch, marker := resumeBranch(req.Config.BranchPrefix, chosen, expected, req.Commit)
+	// Where nothing asked for is held any more, a resume of it may still be
+	// open: only the holds recorded for what was asked name its branch.
+	var asked []expectedHold
+	for _, e := range expected {
+		if req.Commit != nil || e.policy != "" && (e.policy == req.Policy || e.policy == req.Image) ||
+			req.Image != "" && (e.image != "" && sameImage(e.image, req.Image) || strings.HasSuffix(e.workload, "/"+req.Image) || e.workload == req.Image) {
+			asked = append(asked, e)
+		}
+	}
+	branch, marker := resumeBranch(req.Config.BranchPrefix, chosen, asked, req.Commit)
 	if len(chosen) == 0 {
 		if branch != "" {
 			if pr, err := s.Pulls.FindOpen(ctx, branch, req.Branch); err != nil || pr != nil {

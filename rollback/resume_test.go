@@ -180,6 +180,11 @@ func TestResumeIsIdempotentAndRefusesVisibly(t *testing.T) {
 			image:      "web",
 			wantReason: ReasonNotHeld, wantDetail: "web is not held on main; held: api", wantReads: -1,
 		},
+		"another image is not held, while the resume of api is open": {
+			setup:      func(h *tinyHub) { h.open[branch] = 41 },
+			image:      "web",
+			wantReason: ReasonNotHeld, wantDetail: "web is not held on main; held: api", wantReads: -1,
+		},
 		"a held line edited by hand": {
 			setup: func(h *tinyHub) {
 				h.files[tinyFile] = strings.Replace(h.files[tinyFile], "api:1.4.2", "api:1.4.3-hotfix", 1)
