@@ -227,6 +227,15 @@ func merge(t *testing.T, e *env, number int) string {
 func TestHoldResumeAndReleaseAgain(t *testing.T) {
 	e := startV2(t)
 	rb := rollBackWithHold(t, e)
+	// A second click finds the branch, whose head is now the hold commit,
+	// still holding this rollback.
+	again := click(t, e, e.rollbackRun(t, e.repo.Repo, rb.release), report.ActionRollback, sandbox.Human.Login)
+	if again.StatusCode != 200 || len(e.repo.PullRequests()) != 1 || len(rollbackBranches(e.repo.Repo)) != 1 {
+		t.Fatalf("a second click: %d, %d pull requests, branches %v", again.StatusCode, len(e.repo.PullRequests()), rollbackBranches(e.repo.Repo))
+	}
+	if run := e.rollbackRun(t, e.repo.Repo, rb.release); !strings.Contains(run.Output.Title, "#1 is already open") {
+		t.Errorf("a second click reports %q", run.Output.Title)
+	}
 
 	merged := merge(t, e, rb.pr.Number)
 	run := holdRun(t, e.repo.Repo, merged)
