@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
+	"strings"
 
 	"github.com/fluxrollback/flux-rollback/repoconfig"
 	"github.com/fluxrollback/flux-rollback/server"
@@ -70,6 +72,12 @@ func checkConfig(args []string, stdout io.Writer) error {
 				line := *repoFile
 				if p.Line > 0 {
 					line += fmt.Sprintf(":%d", p.Line)
+				}
+				if strings.HasPrefix(p.Message, "unknown key") {
+					// The likely intended key, as for the server's file.
+					if s := server.SuggestKey(reflect.TypeFor[repoconfig.Config](), p.Key); s != "" {
+						p.Message = "unknown key; did you mean " + s + "?"
+					}
 				}
 				fmt.Fprintf(stdout, "%s: %s\n", line, problemText(p))
 			}

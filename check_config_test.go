@@ -16,7 +16,7 @@ func TestCheckConfig(t *testing.T) {
 	bad := writeConfig(t, configYAML(key, 8080)+"rollback:\n  event_timeout: 30\n  max_event: 3\n")
 	badPort := writeConfig(t, strings.Replace(configYAML(key, 8080), "port: 8080", `port: "8080"`, 1))
 	goodRepo := writeConfig(t, "version: 1\npull_request:\n  labels: [rollback]\n")
-	badRepo := writeConfig(t, "version: 1\nminimum_role: reader\npull_requests: {}\n")
+	badRepo := writeConfig(t, "version: 1\nminimum_role: reader\npull_requests: {}\npull_request:\n  reviewer: [alice]\n")
 	for name, tc := range map[string]struct {
 		args []string
 		env  map[string]string
@@ -42,7 +42,8 @@ func TestCheckConfig(t *testing.T) {
 			[]string{goodRepo + ": ok"}},
 		"a repository file's problems": {[]string{"--repo-file", badRepo}, nil, 1, []string{
 			badRepo + `:2: minimum_role: "reader" is not one of write, maintain, admin`,
-			badRepo + `:3: pull_requests: unknown key`,
+			badRepo + `:3: pull_requests: unknown key; did you mean pull_request?`,
+			badRepo + `:5: pull_request.reviewer: unknown key; did you mean pull_request.reviewers?`,
 		}},
 		"both": {[]string{"--config", good, "--repo-file", goodRepo}, nil, 0,
 			[]string{good + ": ok", goodRepo + ": ok"}},

@@ -477,3 +477,49 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// SuggestKey names the key most likely meant by the unknown key at the
+// dotted path (its last part is the unknown key) in a document decoded into
+// root, a struct type; "" when none is close. check-config uses it for the
+// repository file too.
+func SuggestKey(root reflect.Type, path string) string {
+	parent, key := "", path
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		parent, key = path[:i], path[i+1:]
+	}
+	t := root
+	if parent != "" {
+		for _, part := range strings.Split(parent, ".") {
+			f, ok := structFieldByKey(t, part)
+			if !ok {
+				return ""
+			}
+			t = f.Type
+			for t.Kind() == reflect.Pointer {
+				t = t.Elem()
+			}
+			if t.Kind() != reflect.Struct {
+				return ""
+			}
+		}
+	}
+	return suggestKey(root, t, parent, key)
+}
+
+// structFieldByKey is fieldByKey on a type.
+func structFieldByKey(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts := yamlTag(f)
+		if strings.Contains(opts, "inline") {
+			if inner, ok := structFieldByKey(f.Type, key); ok {
+				return inner, true
+			}
+			continue
+		}
+		if name == key {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
