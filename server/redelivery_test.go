@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -100,6 +101,17 @@ func TestSweeperRedeliversWhatWasSentWhileTheServerWasDown(t *testing.T) {
 	}
 	if n := rollbackRuns(repo.Repo, sha); n != 1 {
 		t.Errorf("%d check runs, want 1", n)
+	}
+	resp, err := http.Get(sb.AppURL + server.MetricsRoute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{"flux_rollback_redelivery_requested_total 1", "flux_rollback_redelivery_sweeps_total", "flux_rollback_panics_recovered"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics does not show %q", want)
+		}
 	}
 }
 

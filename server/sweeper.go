@@ -175,6 +175,11 @@ func (s *sweeper) sweep(ctx context.Context) (asked int, err error) {
 		if s.asked[st.guid] == st.newest.GetID() {
 			continue
 		}
+		if code := st.newest.GetStatusCode(); code >= 400 && code < 500 && !handedBack {
+			// Refused as bad input (a wrong signature, a malformed
+			// payload): a redelivery would be refused the same way.
+			continue
+		}
 		if st.redelivered >= s.cfg.MaxAttempts {
 			if s.asked[st.guid] != -st.newest.GetID() {
 				s.asked[st.guid] = -st.newest.GetID()
