@@ -24,7 +24,7 @@ never printed otherwise. Then install the App from the link shown.`,
 func registerCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	flags := registerCmd.flags()
 	var opts register.Options
-	flags.StringVar(&opts.WebhookURL, "webhook-url", "", "where GitHub delivers webhooks: the server's https://HOST/api/github/hook (required)")
+	flags.StringVar(&opts.WebhookURL, "webhook-url", "", "the `URL` GitHub delivers webhooks to: the server's https://HOST/api/github/hook (required)")
 	flags.StringVar(&opts.Name, "name", register.DefaultName, "the App's `name`, unique on the GitHub instance (GitHub's page lets you change it)")
 	flags.StringVar(&opts.Org, "org", "", "register the App on this `organization` (default: your own account)")
 	flags.StringVar(&opts.WebURL, "github-url", register.DefaultWebURL, "GitHub's web `URL`; a GitHub Enterprise Server's https://HOSTNAME")
@@ -33,7 +33,7 @@ func registerCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	flags.BoolVar(&opts.Public, "public", false, "let other accounts install the App")
 	flags.StringVar(&opts.Listen, "listen", register.DefaultListen, "loopback `address` of the local page")
 	out := flags.String("out", "flux-rollback-app", "`directory` for the files app-id, webhook-secret and private-key.pem")
-	output := flags.String("output", "files", "`files` (in --out) or kubernetes (a Secret manifest on stdout)")
+	output := flags.String("output", "files", "output `format`: files (in --out) or kubernetes (a Secret manifest on stdout)")
 	secretName := flags.String("secret-name", "flux-rollback", "the Secret's `name` with --output kubernetes")
 	if err := registerCmd.parse(flags, args, stdout); err != nil {
 		return err
