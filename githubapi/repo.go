@@ -380,6 +380,16 @@ func (r *Repo) CreateBranch(ctx context.Context, name, sha string) error {
 	return nil
 }
 
+// CommitTree returns the root tree of a commit, from the Git Data API's
+// commit object (without the file list the commits API adds).
+func (r *Repo) CommitTree(ctx context.Context, sha string) (string, error) {
+	c, _, err := r.client.Git.GetCommit(ctx, r.owner, r.name, sha)
+	if err != nil {
+		return "", fmt.Errorf("read commit %s: %w", sha, err)
+	}
+	return c.GetTree().GetSHA(), nil
+}
+
 // BranchCommit returns the head commit of branch name.
 func (r *Repo) BranchCommit(ctx context.Context, name string) (*rollback.Commit, error) {
 	ref, _, err := r.client.Git.GetRef(ExpectNotFound(ctx), r.owner, r.name, "heads/"+name)

@@ -533,7 +533,7 @@ func TestCommentFailureIsToldAndTheDeliveryFails(t *testing.T) {
 	}
 	number := e.repo.AddIssue("Roll back")
 	// GitHub fails on every attempt the retry policy makes.
-	e.GitHub.FailNext(http.MethodPost, "/repos/{owner}/{repo}/git/trees", http.StatusBadGateway, githubapi.DefaultMaxAttempts)
+	e.GitHub.FailNext(http.MethodPost, "/repos/{owner}/{repo}/git/commits", http.StatusBadGateway, githubapi.DefaultMaxAttempts)
 	_, d, err := e.repo.CommentOnIssue(e.ctx, number, sandbox.Human.Login, "/rollback "+sha)
 	if err == nil || d.StatusCode != http.StatusInternalServerError {
 		t.Fatalf("delivery = %+v, %v; want a failed delivery", d, err)

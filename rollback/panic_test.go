@@ -26,6 +26,9 @@ func (*panickyRepo) Dir(context.Context, string, string) (map[string]revert.Entr
 	return nil, nil
 }
 func (*panickyRepo) Blob(context.Context, string) ([]byte, error) { return nil, nil }
+func (*panickyRepo) CommitTree(context.Context, string) (string, error) {
+	return "", errors.New("not read")
+}
 
 type writer struct{}
 

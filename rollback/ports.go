@@ -33,6 +33,8 @@ type Repository interface {
 	Commit(ctx context.Context, sha string) (*Commit, error)
 	// Head returns the tip of branch and whether commit is on it.
 	Head(ctx context.Context, branch, commit string) (*Head, error)
+	// CommitTree returns the SHA of a commit's root tree.
+	CommitTree(ctx context.Context, sha string) (string, error)
 }
 
 // Permissions tells what a user may do in the repository.

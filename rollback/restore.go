@@ -195,7 +195,7 @@ func (s *Service) restore(ctx context.Context, req Request, rel *release.Release
 		return nil, err
 	}
 	message := restoreMessage(plan, req.Requester)
-	out, err := s.commitAndOpen(ctx, req, plan.commit, rel, head, plan.branch, plan.marker, message, changes, held,
+	out, err := s.commitAndOpen(ctx, req, plan.commit, rel, head, plan.branch, plan.marker, message, newTree{changes: changes}, held,
 		restorePullRequest(plan, req, held))
 	return plan.targets(out), err
 }

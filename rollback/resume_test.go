@@ -2,6 +2,7 @@ package rollback
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -55,6 +56,11 @@ func (h *tinyHub) Commit(context.Context, string) (*Commit, error) { return nil,
 func (h *tinyHub) Head(context.Context, string, string) (*Head, error) {
 	h.reads++
 	return &Head{SHA: "head", Tree: "tree", Contains: true}, nil
+}
+
+func (h *tinyHub) CommitTree(context.Context, string) (string, error) {
+	h.reads++
+	return "", errors.New("tinyHub has no commits")
 }
 
 func (h *tinyHub) Role(context.Context, string) (string, error) { return h.role, nil }

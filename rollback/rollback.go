@@ -99,7 +99,7 @@ func (s *Service) Revert(ctx context.Context, req Request) (*Outcome, error) {
 	branch := req.Config.BranchPrefix + commit.SHA[:7]
 	marker := revertMarker(commit.SHA)
 	memo := newMemoReader(s.Repo)
-	result, err := revert.Revert(ctx, memo.forRevert(), RevertRequest(commit, head.SHA))
+	tree, err := s.revertTree(ctx, memo, commit, head, !holdNeedsChanges(req, rel))
 	if err != nil {
 		// The head may have moved on since an earlier request opened the
 		// pull request; that pull request is still the answer.
@@ -121,14 +121,54 @@ func (s *Service) Revert(ctx context.Context, req Request) (*Outcome, error) {
 	if rel != nil {
 		targets, generation = rel.Changes, rel.Generation
 	}
-	plan, err := s.holdFor(ctx, req, memo, head, result.Changes, commit, targets, generation)
+	plan, err := s.holdFor(ctx, req, memo, head, tree.changes, commit, targets, generation)
 	if err != nil {
 		return nil, err
 	}
 	message := revertMessage(commit, req.Requester)
-	out, err := s.commitAndOpen(ctx, req, commit, rel, head, branch, marker, message, result.Changes, plan,
+	out, err := s.commitAndOpen(ctx, req, commit, rel, head, branch, marker, message, tree, plan,
 		revertPullRequest(commit, rel, req, branch, plan))
 	return withTargets(out, rel), err
+}
+
+// newTree is the tree of a rollback commit: changes on the head's tree, or
+// an existing tree taken as it is.
+type newTree struct {
+	changes []revert.Change
+	sha     string
+}
+
+// revertTree is the tree `git revert commit` produces on head. On the
+// branch's tip itself, git's three-way merge (base the commit, ours the
+// commit, theirs its parent) gives the parent's tree exactly, so, when
+// wholeTree allows it, that tree is read in one request instead of merged
+// path by path; the revert engine merges everywhere else.
+func (s *Service) revertTree(ctx context.Context, memo *memoReader, commit *Commit, head *Head, wholeTree bool) (newTree, error) {
+	if !wholeTree || head.SHA != commit.SHA || len(commit.Parents) != 1 {
+		result, err := revert.Revert(ctx, memo.forRevert(), RevertRequest(commit, head.SHA))
+		if err != nil {
+			return newTree{}, err
+		}
+		return newTree{changes: result.Changes}, nil
+	}
+	tree, err := s.Repo.CommitTree(ctx, commit.Parents[0])
+	if err != nil {
+		return newTree{}, fmt.Errorf("read the tree of %s: %w", commit.Parents[0], err)
+	}
+	if tree == commit.Tree {
+		return newTree{}, revert.ErrNothingToRevert
+	}
+	return newTree{sha: tree}, nil
+}
+
+// holdNeedsChanges reports whether the hold of a rollback of rel reads the
+// files the revert changes: to hold their markers, or, with holds off, to
+// name a Flux v1 release's workloads in the pull request.
+func holdNeedsChanges(req Request, rel *release.Release) bool {
+	if rel == nil || len(rel.Changes) == 0 {
+		return false
+	}
+	return req.Config.HoldsAutomation() || rel.Generation == 1
 }
 
 // withTargets records on out the image references a revert of rel sets.
@@ -225,21 +265,26 @@ func (s *Service) existing(ctx context.Context, req Request, commit *Commit, rel
 // With a hold, the branch carries two commits: the rollback, then the hold
 // commit on top of it. Both trees are written at once, from the head's tree.
 func (s *Service) commitAndOpen(ctx context.Context, req Request, commit *Commit, rel *release.Release, head *Head,
-	branch, marker, message string, changes []revert.Change, plan *holdPlan, pr NewPullRequest) (*Outcome, error) {
+	branch, marker, message string, newTree newTree, plan *holdPlan, pr NewPullRequest) (*Outcome, error) {
 	holding := plan != nil && len(plan.files) > 0
-	var tree, holdTree string
+	if holding && newTree.sha != "" {
+		return nil, fmt.Errorf("hold the rollback of %s: the hold needs the revert's changes, not a whole tree", commit.SHA[:7])
+	}
+	tree, holdTree := newTree.sha, ""
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		defer panics.Recover(gctx, "create tree", &err)
-		if tree, err = s.Writer.CreateTree(gctx, head.Tree, changes); err != nil {
-			return fmt.Errorf("create tree: %w", err)
-		}
-		return nil
-	})
+	if tree == "" {
+		g.Go(func() (err error) {
+			defer panics.Recover(gctx, "create tree", &err)
+			if tree, err = s.Writer.CreateTree(gctx, head.Tree, newTree.changes); err != nil {
+				return fmt.Errorf("create tree: %w", err)
+			}
+			return nil
+		})
+	}
 	if holding {
 		g.Go(func() (err error) {
 			defer panics.Recover(gctx, "create the hold's tree", &err)
-			if holdTree, err = s.Writer.CreateTree(gctx, head.Tree, plan.withHold(changes)); err != nil {
+			if holdTree, err = s.Writer.CreateTree(gctx, head.Tree, plan.withHold(newTree.changes)); err != nil {
 				return fmt.Errorf("create the hold's tree: %w", err)
 			}
 			return nil
