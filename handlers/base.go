@@ -4,6 +4,8 @@
 package handlers
 
 import (
+	"time"
+
 	"github.com/palantir/go-githubapp/githubapp"
 
 	"github.com/fluxrollback/flux-rollback/githubapi"
@@ -24,6 +26,9 @@ type Base struct {
 	// Concurrency bounds the GitHub requests one event makes at once; zero
 	// means the handlers' default.
 	Concurrency int
+	// ProgressDelay is how long a click runs before its check run shows it
+	// in progress; zero shows progress at once.
+	ProgressDelay time.Duration
 }
 
 // All returns the handlers the server dispatches webhooks to.

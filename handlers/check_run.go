@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/fluxrollback/flux-rollback/internal/logkey"
 	"github.com/fluxrollback/flux-rollback/internal/panics"
@@ -67,6 +68,14 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 }
 
 // act rolls back the check run's commit and reports on the check run.
+//
+// What a click reads first does not depend on the repository's
+// configuration: the requester's role, the commit and the branch head are
+// read while the configuration is, all in one round trip. The branch is
+// the check suite's when the configuration watches it, else the default
+// branch; the reads start with the check suite's, which is the default
+// branch for every release pushed there, and a click on another branch
+// that turns out not to be watched reads the default branch's head again.
 func (h *CheckRun) act(ctx context.Context, event github.CheckRunEvent, restore bool) error {
 	run := event.GetCheckRun()
 	requester := event.GetSender().GetLogin()
@@ -80,28 +89,35 @@ func (h *CheckRun) act(ctx context.Context, event github.CheckRunEvent, restore 
 	owner, name := event.GetRepo().GetOwner().GetLogin(), event.GetRepo().GetName()
 	repo := githubapi.NewRepo(client, owner, name)
 	defaultBranch := event.GetRepo().GetDefaultBranch()
+	suiteBranch := run.GetCheckSuite().GetHeadBranch()
+	if suiteBranch == "" {
+		suiteBranch = defaultBranch
+	}
 
-	// Show progress where the user clicked before anything slow happens;
-	// the configuration is read meanwhile.
-	progress := panics.Go(ctx, "show progress", func() error {
+	readCtx, stopReads := context.WithCancel(ctx)
+	defer stopReads()
+	svc := newService(repo).Prefetch(readCtx, requester, sha, suiteBranch)
+	progress := startProgress(ctx, h.ProgressDelay, func(ctx context.Context) error {
 		return repo.UpdateCheckRun(ctx, run.GetID(), report.InProgress(requester, restore))
 	})
-	cfg, err := h.loadConfig(ctx, client, owner, name, defaultBranch)
-	if perr := <-progress; perr != nil {
-		return perr
+	finish := func(out report.CheckRun) error {
+		progress.stop()
+		return repo.UpdateCheckRun(ctx, run.GetID(), out)
 	}
+
+	cfg, err := h.loadConfig(ctx, client, owner, name, defaultBranch)
 	if err != nil {
+		progress.stop()
 		return h.failCheckRun(ctx, repo, run.GetID(), err)
 	}
 	if cfg.broken() {
-		return repo.UpdateCheckRun(ctx, run.GetID(), report.RefusedBrokenConfig(cfg.Source, cfg.problem))
+		return finish(report.RefusedBrokenConfig(cfg.Source, cfg.problem))
 	}
 
 	branch := defaultBranch
 	if head := run.GetCheckSuite().GetHeadBranch(); head != "" && cfg.watches(head, defaultBranch) {
 		branch = head
 	}
-	svc := newService(repo)
 	req := rollback.Request{
 		Commit: sha, Branch: branch, Requester: requester,
 		Config: cfg.Config, Detection: cfg.detection, RequireRelease: !cfg.Config.AllowAnyCommit,
@@ -117,12 +133,59 @@ func (h *CheckRun) act(ctx context.Context, event github.CheckRunEvent, restore 
 	switch {
 	case errors.As(err, &refusal):
 		logger.Info().Str(logkey.Reason, string(refusal.Reason)).Msg("rollback refused")
-		return repo.UpdateCheckRun(ctx, run.GetID(), report.Refused(refusal))
+		return finish(report.Refused(refusal))
 	case err != nil:
+		progress.stop()
 		return h.failCheckRun(ctx, repo, run.GetID(), err)
 	}
 	logger.Info().Int(logkey.PullRequest, out.PullRequest.Number).Bool(logkey.Existing, out.Existing).Msg("rollback pull request ready")
-	return repo.UpdateCheckRun(ctx, run.GetID(), report.Done(out, requester))
+	return finish(report.Done(out, requester))
+}
+
+// progressReport shows a click in progress on its check run once the click
+// has run for a while: a click that ends sooner reports its outcome alone,
+// which spares a request and shows the person one change instead of two.
+type progressReport struct {
+	timer   *time.Timer // nil when the report was sent at once
+	done    chan struct{}
+	stopped bool // stop is called by the click's own goroutine only
+}
+
+// startProgress sends update after delay (at once when delay is zero),
+// unless stop comes first. A failed or panicking update is logged: the
+// outcome that follows replaces it anyway.
+func startProgress(ctx context.Context, delay time.Duration, update func(context.Context) error) *progressReport {
+	p := &progressReport{done: make(chan struct{})}
+	send := func() {
+		var err error
+		defer close(p.done)
+		defer func() {
+			if err != nil {
+				zerolog.Ctx(ctx).Warn().Err(err).Msg("could not show the click in progress on the check run")
+			}
+		}()
+		defer panics.Recover(ctx, "show the click in progress", &err)
+		err = update(ctx)
+	}
+	if delay <= 0 {
+		go send()
+	} else {
+		p.timer = time.AfterFunc(delay, send)
+	}
+	return p
+}
+
+// stop cancels the report if it was not sent yet, or waits until it was,
+// so that the outcome reported next is the check run's last word.
+func (p *progressReport) stop() {
+	if p.stopped {
+		return
+	}
+	p.stopped = true
+	if p.timer != nil && p.timer.Stop() {
+		return
+	}
+	<-p.done
 }
 
 // failCheckRun shows a failure on the check run and returns the error, so

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -9,9 +10,67 @@ import (
 	"github.com/fluxrollback/flux-rollback/githubapi"
 	"github.com/fluxrollback/flux-rollback/report"
 	"github.com/fluxrollback/flux-rollback/sandbox"
+	"github.com/fluxrollback/flux-rollback/server"
 )
 
 const apiJS = "gcr.io/track-compliance/api-js"
+
+// clickRoutes are the requests of a click on a Flux v2 release at the tip
+// of main in a repository without a configuration file, holds off
+// (rollback.defaults.hold: false) and progress shown at once: the
+// configuration (the repository's file, then the organisation's
+// .github repository), the check run in progress, the three reads that
+// start with them (role, commit, head), the parent's tree (the revert of
+// the tip is its parent's tree), the commit, the branch, the pull request
+// and the outcome on the check run. docs/performance.md lists them.
+var clickRoutes = []string{
+	"GET /repos/{owner}/{repo}/contents/{path}",
+	"GET /repos/{owner}/{repo}",
+	"PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}",
+	"GET /repos/{owner}/{repo}/collaborators/{username}/permission",
+	"GET /repos/{owner}/{repo}/commits/{ref}",
+	"GET /repos/{owner}/{repo}/compare/{basehead}",
+	"GET /repos/{owner}/{repo}/git/commits/{commit_sha}",
+	"POST /repos/{owner}/{repo}/git/commits",
+	"POST /repos/{owner}/{repo}/git/refs",
+	"POST /repos/{owner}/{repo}/pulls",
+	"PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}",
+}
+
+// TestClickCostListsEveryRequest holds the click to the requests listed in
+// docs/performance.md: eleven, the check run marked in progress included.
+func TestClickCostListsEveryRequest(t *testing.T) {
+	e := start(t, func(c *server.Config) {
+		hold := false
+		c.Rollback.Defaults.Hold = &hold
+		c.Rollback.ProgressDelay = 0
+	})
+	parent, _ := e.repo.Ref("heads/main")
+	release, err := e.repo.ReleaseV2(e.ctx, "1.5.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := e.rollbackRun(t, e.repo.Repo, release)
+	e.GitHub.ResetRequests()
+	if d, err := e.repo.ClickCheckRunAction(e.ctx, run.ID, report.ActionRollback, sandbox.Human.Login); err != nil || d.StatusCode != 200 {
+		t.Fatalf("click: %v, %+v", err, d)
+	}
+	branch := "rollback-" + release[:7]
+	head, ok := e.repo.Ref("heads/" + branch)
+	if !ok {
+		t.Fatalf("no branch %s", branch)
+	}
+	if got, want := treeOf(t, e.repo.Repo, head), treeOf(t, e.repo.Repo, parent); got != want {
+		t.Errorf("rollback tree %s, want the release's parent tree %s", got, want)
+	}
+	var got []string
+	for _, r := range e.apiCalls() {
+		got = append(got, r.Route)
+	}
+	if want := slices.Sorted(slices.Values(clickRoutes)); !slices.Equal(slices.Sorted(slices.Values(got)), want) {
+		t.Errorf("the click made\n%s\nwant (in any order)\n%s", routes(e.apiCalls()), strings.Join(clickRoutes, "\n"))
+	}
+}
 
 func TestClickOpensTheRevertPullRequest(t *testing.T) {
 	e := start(t)

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
 	"github.com/fluxrollback/flux-rollback/report"
 	"github.com/fluxrollback/flux-rollback/sandbox"
+	"github.com/fluxrollback/flux-rollback/server"
 )
 
 // The tests of this file play "when the exact revert no longer applies,
@@ -27,9 +29,9 @@ type restoreHistory struct {
 	release, later1, later2 string
 }
 
-func startRestoreHistory(t *testing.T) *restoreHistory {
+func startRestoreHistory(t *testing.T, configure ...func(*server.Config)) *restoreHistory {
 	t.Helper()
-	e := start(t)
+	e := start(t, configure...)
 	h := &restoreHistory{env: e}
 	var err error
 	must := func(sha string, err error) string {
@@ -265,21 +267,43 @@ func TestRestoreNeedsTheSamePermissionAsRollback(t *testing.T) {
 	}
 }
 
+// A click shows progress on its check run once it has run for
+// rollback.progress_delay; a click that ends sooner shows its outcome alone.
 func TestRestoreShowsProgressOnTheCheckRun(t *testing.T) {
-	h := startRestoreHistory(t)
-	run := h.rollbackRun(t, h.repo.Repo, h.release)
-	click(t, h.env, run, report.ActionRollback, sandbox.Human.Login)
-	refused, _ := h.repo.CheckRun(run.ID)
-	h.GitHub.ResetRequests()
-	click(t, h.env, refused, report.ActionRestore, sandbox.Human.Login)
-	var updates []string
-	for _, r := range h.GitHub.Requests() {
-		if r.Method == "PATCH" && strings.Contains(r.Path, "/check-runs/") {
-			updates = append(updates, string(r.RequestBody))
-		}
+	cases := map[string]struct {
+		delay    time.Duration
+		latency  time.Duration // how long GitHub takes to answer each request
+		progress bool
+	}{
+		"at once":                       {delay: 0, progress: true},
+		"a fast click":                  {delay: time.Hour, progress: false},
+		"a click slower than the delay": {delay: 20 * time.Millisecond, latency: 30 * time.Millisecond, progress: true},
 	}
-	if len(updates) != 2 || !strings.Contains(updates[0], "in_progress") || !strings.Contains(updates[0], "Restoring") {
-		t.Errorf("check run updates %q, want in_progress (Restoring) then the outcome", updates)
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			h := startRestoreHistory(t, func(c *server.Config) { c.Rollback.ProgressDelay = tc.delay })
+			run := h.rollbackRun(t, h.repo.Repo, h.release)
+			click(t, h.env, run, report.ActionRollback, sandbox.Human.Login)
+			refused, _ := h.repo.CheckRun(run.ID)
+			h.GitHub.ResetRequests()
+			h.GitHub.SetLatency(tc.latency)
+			click(t, h.env, refused, report.ActionRestore, sandbox.Human.Login)
+			var updates []string
+			for _, r := range h.GitHub.Requests() {
+				if r.Method == "PATCH" && strings.Contains(r.Path, "/check-runs/") {
+					updates = append(updates, string(r.RequestBody))
+				}
+			}
+			switch {
+			case tc.progress && (len(updates) != 2 || !strings.Contains(updates[0], "in_progress") || !strings.Contains(updates[0], "Restoring")):
+				t.Errorf("check run updates %q, want in_progress (Restoring) then the outcome", updates)
+			case !tc.progress && len(updates) != 1:
+				t.Errorf("check run updates %q, want the outcome alone", updates)
+			}
+			if final, _ := h.repo.CheckRun(run.ID); final.Status != "completed" || !strings.Contains(final.Output.Title, "opened") {
+				t.Errorf("check run after the click = %+v", final.Output)
+			}
+		})
 	}
 }
 

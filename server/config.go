@@ -90,6 +90,10 @@ type RollbackConfig struct {
 	EventTimeout time.Duration `yaml:"event_timeout"`
 	// ClientTimeout bounds one request to the GitHub API.
 	ClientTimeout time.Duration `yaml:"client_timeout"`
+	// ProgressDelay is how long a click on a check run's button runs before
+	// the check run shows it in progress: a click that ends sooner reports
+	// its outcome alone, sparing a request. 0 reports progress at once.
+	ProgressDelay time.Duration `yaml:"progress_delay"`
 	// CacheSizeMB bounds the in-memory HTTP cache of GitHub API responses.
 	CacheSizeMB int `yaml:"cache_size_mb"`
 	// QueueSize bounds the push events acknowledged and waiting to be
@@ -111,6 +115,7 @@ const (
 	DefaultMaxConcurrentEvents = 10
 	DefaultEventTimeout        = 30 * time.Second
 	DefaultClientTimeout       = 10 * time.Second
+	DefaultProgressDelay       = time.Second
 	DefaultCacheSizeMB         = 50
 	DefaultShutdownDelay       = 5 * time.Second
 	DefaultReadTimeout         = 20 * time.Second
@@ -148,6 +153,7 @@ func DefaultConfig() *Config {
 			MaxConcurrentEvents: DefaultMaxConcurrentEvents,
 			EventTimeout:        DefaultEventTimeout,
 			ClientTimeout:       DefaultClientTimeout,
+			ProgressDelay:       DefaultProgressDelay,
 			CacheSizeMB:         DefaultCacheSizeMB,
 			QueueSize:           DefaultQueueSize,
 			QueueWorkers:        DefaultQueueWorkers,
@@ -219,6 +225,7 @@ const (
 	EnvMaxConcurrentEvents  = "FLUXROLLBACK_MAX_CONCURRENT_EVENTS"
 	EnvEventTimeout         = "FLUXROLLBACK_EVENT_TIMEOUT"
 	EnvClientTimeout        = "FLUXROLLBACK_CLIENT_TIMEOUT"
+	EnvProgressDelay        = "FLUXROLLBACK_PROGRESS_DELAY"
 	EnvCacheSizeMB          = "FLUXROLLBACK_CACHE_SIZE_MB"
 	EnvShutdownDelay        = "FLUXROLLBACK_SHUTDOWN_DELAY"
 	EnvMetricsAddress       = "FLUXROLLBACK_METRICS_ADDRESS"
@@ -257,6 +264,7 @@ var envKeys = map[string]string{
 	EnvMaxConcurrentEvents:      "rollback.max_concurrent_events",
 	EnvEventTimeout:             "rollback.event_timeout",
 	EnvClientTimeout:            "rollback.client_timeout",
+	EnvProgressDelay:            "rollback.progress_delay",
 	EnvCacheSizeMB:              "rollback.cache_size_mb",
 	EnvShutdownDelay:            "server.shutdown_delay",
 	EnvMetricsAddress:           "server.metrics_address",
@@ -317,6 +325,7 @@ func (c *Config) applyEnv() ConfigProblems {
 	note(EnvMaxConcurrentEvents, envInt(EnvMaxConcurrentEvents, &c.Rollback.MaxConcurrentEvents))
 	note(EnvEventTimeout, envDuration(EnvEventTimeout, &c.Rollback.EventTimeout))
 	note(EnvClientTimeout, envDuration(EnvClientTimeout, &c.Rollback.ClientTimeout))
+	note(EnvProgressDelay, envDuration(EnvProgressDelay, &c.Rollback.ProgressDelay))
 	note(EnvCacheSizeMB, envInt(EnvCacheSizeMB, &c.Rollback.CacheSizeMB))
 	note(EnvShutdownDelay, envDuration(EnvShutdownDelay, &c.Server.ShutdownDelay))
 	envString(EnvMetricsAddress, &c.Server.MetricsAddress)
@@ -425,6 +434,9 @@ func (c *Config) validate() ConfigProblems {
 	}
 	if c.Rollback.ClientTimeout <= 0 {
 		problem("rollback.client_timeout", "must be positive, like 10s")
+	}
+	if c.Rollback.ProgressDelay < 0 {
+		problem("rollback.progress_delay", "must not be negative; 0 shows progress at once")
 	}
 	if c.Rollback.CacheSizeMB < 0 {
 		problem("rollback.cache_size_mb", "must not be negative; 0 turns caching off")

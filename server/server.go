@@ -162,6 +162,7 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 		ClientCreator: clients,
 		AppID:         cfg.GitHub.App.IntegrationID,
 		Configs:       githubapi.NewConfigLoader(cfg.Rollback.ConfigFile, cfg.Rollback.Defaults),
+		ProgressDelay: cfg.Rollback.ProgressDelay,
 	}
 	stop, abandon := context.WithCancel(context.Background())
 	s.abandon = abandon

@@ -1,0 +1,109 @@
+package rollback
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/fluxrollback/flux-rollback/revert"
+)
+
+// Prefetch starts at once, before the caller knows its configuration, the
+// three reads every rollback of commit on branch begins with: the
+// requester's role, the commit, and the branch head. They need nothing from
+// each other nor from the configuration, so a click spends one round trip
+// on all of them, alongside whatever the caller reads meanwhile.
+//
+// The returned Service answers exactly those reads from the results and
+// passes every other call to s's ports; use it for one request. The reads
+// go on with ctx; their goroutines recover from a panic and report it as
+// the read's error.
+func (s *Service) Prefetch(ctx context.Context, requester, commit, branch string) *Service {
+	p := &prefetched{
+		Repository:  s.Repo,
+		Permissions: s.Permissions,
+		user:        requester, sha: commit, branch: branch,
+		role:   goRead(func() (string, error) { return s.Permissions.Role(ctx, requester) }),
+		commit: goRead(func() (*Commit, error) { return s.Repo.Commit(ctx, commit) }),
+		head:   goRead(func() (*Head, error) { return s.Repo.Head(ctx, branch, commit) }),
+	}
+	out := *s
+	out.Repo, out.Permissions = p, p
+	return &out
+}
+
+// prefetched answers the reads Prefetch started.
+type prefetched struct {
+	Repository
+	Permissions
+	user, sha, branch string
+	role              *read[string]
+	commit            *read[*Commit]
+	head              *read[*Head]
+}
+
+func (p *prefetched) Role(ctx context.Context, user string) (string, error) {
+	if user == p.user {
+		return p.role.wait(ctx)
+	}
+	return p.Permissions.Role(ctx, user)
+}
+
+func (p *prefetched) Commit(ctx context.Context, sha string) (*Commit, error) {
+	if sha == p.sha {
+		return p.commit.wait(ctx)
+	}
+	return p.Repository.Commit(ctx, sha)
+}
+
+func (p *prefetched) Head(ctx context.Context, branch, commit string) (*Head, error) {
+	if branch == p.branch && commit == p.sha {
+		return p.head.wait(ctx)
+	}
+	return p.Repository.Head(ctx, branch, commit)
+}
+
+// RenamedSince keeps the revert engine's optional question about renames
+// answered by the repository that can answer it; one that cannot leaves the
+// answer unknown, as if the question were not asked.
+func (p *prefetched) RenamedSince(ctx context.Context, base, head string) (map[string]string, bool, error) {
+	if r, ok := p.Repository.(revert.Renames); ok {
+		return r.RenamedSince(ctx, base, head)
+	}
+	return nil, false, nil
+}
+
+var _ revert.Renames = (*prefetched)(nil)
+
+// read is the result of one read running in its own goroutine.
+type read[T any] struct {
+	done  chan struct{}
+	value T
+	err   error
+}
+
+// goRead runs f in a goroutine. A panic in f becomes its error instead of
+// ending the process: a rollback fails visibly, the server goes on.
+func goRead[T any](f func() (T, error)) *read[T] {
+	r := &read[T]{done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		defer func() {
+			if v := recover(); v != nil {
+				r.err = fmt.Errorf("panic in a prefetched read: %v", v)
+			}
+		}()
+		r.value, r.err = f()
+	}()
+	return r
+}
+
+// wait returns the read's result, or ctx's error if ctx ends first.
+func (r *read[T]) wait(ctx context.Context) (T, error) {
+	select {
+	case <-r.done:
+		return r.value, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
