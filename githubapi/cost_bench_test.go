@@ -2,6 +2,11 @@ package githubapi_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,16 +16,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-github/v57/github"
+	"github.com/palantir/go-githubapp/githubapp"
+
 	"github.com/fluxrollback/flux-rollback/fakegithub"
+	"github.com/fluxrollback/flux-rollback/githubapi"
+	"github.com/fluxrollback/flux-rollback/handlers"
 	"github.com/fluxrollback/flux-rollback/hold"
 	"github.com/fluxrollback/flux-rollback/repoconfig"
-	"github.com/fluxrollback/flux-rollback/rollback"
+	"github.com/fluxrollback/flux-rollback/report"
 )
 
-// The cost of one click on "Roll back": every GitHub request the rollback
-// service makes to revert a Flux release and open its pull request, on
-// repositories of 10 and 100,000 files with histories of 10 and 10,000
-// commits. docs/performance.md explains the figures.
+// The cost of one click on "Roll back": every GitHub request the check run
+// handler makes, from the configuration to the outcome on the check run, to
+// revert a Flux release and open its pull request, on repositories of 10
+// and 100,000 files with histories of 10 and 10,000 commits.
+// docs/performance.md explains the figures.
 
 // costShape is the size of a benchmark repository.
 type costShape struct {
@@ -28,6 +39,11 @@ type costShape struct {
 	// merge makes the branch change another line of the release file after
 	// the release, so that the revert merges the file's lines.
 	merge bool
+	// tip makes the release the branch's last commit.
+	tip bool
+	// hold leaves holds on (the default), so that the pull request also
+	// holds Flux's automation for the web image in a second commit.
+	hold bool
 }
 
 func (s costShape) String() string {
@@ -35,18 +51,30 @@ func (s costShape) String() string {
 	if s.merge {
 		name += "/merge"
 	}
+	if s.tip {
+		name += "/tip"
+	}
+	if s.hold {
+		name += "/hold"
+	}
 	return name
 }
 
 var (
 	costShapes  = []costShape{{files: 10, commits: 10}, {files: 10, commits: 10_000}, {files: 100_000, commits: 10}, {files: 100_000, commits: 10_000}}
 	mergeShapes = []costShape{{files: 10, commits: 10, merge: true}, {files: 10, commits: 10_000, merge: true}, {files: 100_000, commits: 10_000, merge: true}}
+	tipShapes   = []costShape{{files: 10, commits: 10, tip: true}, {files: 10, commits: 10_000, tip: true}, {files: 100_000, commits: 10_000, tip: true}}
+	holdShapes  = []costShape{{files: 10, commits: 10, hold: true}, {files: 10, commits: 10_000, hold: true}, {files: 100_000, commits: 10_000, hold: true}}
 )
 
 const (
 	releasePath = "app/bases/kustomization.yaml"
 	requester   = "alice"
-	reviewer    = "bob"
+	// repoConfig is the repository's configuration file: the defaults, and
+	// rollback pull requests without a hold commit.
+	repoConfig = "version: 1\nhold: false\n"
+	// holdConfig is the file of the hold shapes: the defaults, holds on.
+	holdConfig = "version: 1\n"
 )
 
 // The release file; releases move newTag.
@@ -164,11 +192,11 @@ func (b *repoBuilder) commit(message, name, email string) {
 }
 
 // buildCostRepo makes a repository of shape.files files whose history has
-// shape.commits commits: the first adds every file, the release of the web
-// image is third from the tip, and every other commit changes one service
-// file (every 50th is an earlier release of the web image; with
-// shape.merge, the one after the release is a release of the api image,
-// two lines below).
+// shape.commits commits: the first adds every file and the configuration
+// file, the release of the web image is third from the tip (the tip itself
+// with shape.tip), and every other commit changes one service file (every
+// 50th is an earlier release of the web image; with shape.merge, the one
+// after the release is a release of the api image, two lines below).
 func buildCostRepo(tb testing.TB, repo *fakegithub.Repo, shape costShape) costRepo {
 	tb.Helper()
 	b := &repoBuilder{tb: tb, repo: repo, when: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -184,12 +212,21 @@ func buildCostRepo(tb testing.TB, repo *fakegithub.Repo, shape costShape) costRe
 	}
 	releases := 0
 	b.set(releasePath, fmt.Sprintf(kustomization, tag(releases), api))
+	if shape.hold {
+		b.set(".github/flux-rollback.yml", holdConfig)
+	} else {
+		b.set(".github/flux-rollback.yml", repoConfig)
+	}
 	b.commit("Add the monorepo\n", "Jane", "jane@example.com")
 
+	releaseAt := shape.commits - 3
+	if shape.tip {
+		releaseAt = shape.commits - 1
+	}
 	var out costRepo
 	for n := 1; n < shape.commits; n++ {
 		switch {
-		case n == shape.commits-3 || n%50 == 0 && n < shape.commits-3:
+		case n == releaseAt || n%50 == 0 && n < releaseAt:
 			out.want = fmt.Sprintf(kustomization, tag(releases), api)
 			releases++
 			out.tip = fmt.Sprintf(kustomization, tag(releases), api)
@@ -229,6 +266,9 @@ type roundTripRecorder struct {
 }
 
 func (r *roundTripRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/access_tokens") {
+		return r.next.RoundTrip(req) // the installation token, not the click's
+	}
 	start := time.Now()
 	resp, err := r.next.RoundTrip(req)
 	if err != nil {
@@ -294,51 +334,105 @@ type clickCost struct {
 	roundTrips int
 }
 
-// costEnv is a benchmark repository in a fake, and the rollback service
-// wired as the click handler wires it.
+// costEnv is a benchmark repository in a fake with the release's check
+// run, and the check run handler wired as the server wires it: a caching
+// client creator whose installation clients reach the fake through the
+// round-trip recorder, and the configuration loader.
 type costEnv struct {
 	*fakeEnv
 	rec     *roundTripRecorder
 	built   costRepo
-	service *rollback.Service
+	clients githubapp.ClientCreator
+	runID   int64
 	clicks  int
 }
+
+// costAppKey is the App's key, made once for every benchmark repository.
+var costAppKey = sync.OnceValue(func() *rsa.PrivateKey {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return key
+})
+
+const costAppID = 42
 
 func newCostEnv(tb testing.TB, shape costShape) *costEnv {
 	tb.Helper()
 	rec := &roundTripRecorder{}
-	env := newFakeEnv(tb, func(next http.RoundTripper) http.RoundTripper { rec.next = next; return rec })
+	env := newFakeEnvWithKey(tb, &costAppKey().PublicKey)
 	env.repo.SetPermission(requester, "maintain")
-	env.repo.SetPermission(reviewer, "write")
 	built := buildCostRepo(tb, env.repo, shape)
-	return &costEnv{
-		fakeEnv: env, rec: rec, built: built,
-		service: &rollback.Service{Repo: env.api, Permissions: env.api, Writer: env.api, Pulls: env.api, History: env.api},
+	rec.next = env.srv.Client().Transport
+	var cfg githubapp.Config
+	cfg.V3APIURL, cfg.V4APIURL = env.srv.URL+"/", env.srv.URL+"/graphql"
+	cfg.App.IntegrationID = costAppID
+	cfg.App.PrivateKey = string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(costAppKey())}))
+	clients, err := githubapp.NewDefaultCachingClientCreator(cfg, githubapp.WithTransport(rec))
+	if err != nil {
+		tb.Fatal(err)
 	}
+	runID, err := env.api.CreateCheckRun(context.Background(), built.release, report.CheckRun{
+		Status: "completed", Conclusion: "neutral", Title: "web 1.4.x", Summary: "Flux released this commit.",
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &costEnv{fakeEnv: env, rec: rec, built: built, clients: clients, runID: runID}
 }
 
-// click rolls the release back as a click does and returns what it cost.
-// Every click opens a new pull request: the branch prefix is unique per
-// click, since the same branch name would take the path that finds the
-// pull request an earlier click opened.
-func (e *costEnv) click(tb testing.TB) (*rollback.Outcome, clickCost) {
+// clickPayload is the check_run event of a click on Roll back.
+func (e *costEnv) clickPayload(tb testing.TB) []byte {
 	tb.Helper()
+	event := github.CheckRunEvent{
+		Action: github.String("requested_action"),
+		CheckRun: &github.CheckRun{
+			ID: github.Int64(e.runID), HeadSHA: github.String(e.built.release), Name: github.String(report.CheckRunName),
+			App:        &github.App{ID: github.Int64(costAppID)},
+			CheckSuite: &github.CheckSuite{HeadBranch: github.String("main")},
+		},
+		RequestedAction: &github.RequestedAction{Identifier: report.ActionRollback},
+		Repo: &github.Repository{Name: github.String(repoName), DefaultBranch: github.String("main"),
+			Owner: &github.User{Login: github.String(owner)}},
+		Installation: &github.Installation{ID: github.Int64(installationID)},
+		Sender:       &github.User{Login: github.String(requester)},
+	}
+	payload, err := json.Marshal(event)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return payload
+}
+
+// click delivers one click to the check run handler and returns what it
+// cost and the rollback branch. Every click opens a new pull request: the
+// server's default branch prefix (which the repository's file does not
+// set) is unique per click, since the same branch name would take the path
+// that finds the pull request an earlier click opened. The handler shows
+// progress only after an hour, so a click reports its outcome alone.
+func (e *costEnv) click(tb testing.TB) (string, clickCost) {
+	tb.Helper()
+	defaults := repoconfig.DefaultConfig()
+	defaults.BranchPrefix = fmt.Sprintf("rollback-%06d-", e.clicks)
+	e.clicks++
+	handler := &handlers.CheckRun{Base: &handlers.Base{
+		ClientCreator: e.clients, AppID: costAppID,
+		Configs:       githubapi.NewConfigLoader(repoconfig.DefaultPath, defaults),
+		ProgressDelay: time.Hour,
+	}}
+	payload := e.clickPayload(tb)
 	e.gh.ResetRequests()
 	e.gh.RestoreRateLimit() // a benchmark clicks more often than GitHub's hourly budget allows
 	e.rec.take()
-	cfg := repoconfig.DefaultConfig()
-	cfg.BranchPrefix = fmt.Sprintf("rollback-%06d-", e.clicks)
-	cfg.PullRequest.Labels = []string{"rollback"}
-	cfg.PullRequest.Reviewers = []string{reviewer}
-	e.clicks++
-	out, err := e.service.Revert(context.Background(), rollback.Request{
-		Commit: e.built.release, Branch: "main", Requester: requester, Config: cfg, RequireRelease: true,
-	})
-	if err != nil {
-		tb.Fatalf("roll back %s: %v", e.built.release, err)
+	if err := handler.Handle(context.Background(), "check_run", fmt.Sprintf("click-%d", e.clicks), payload); err != nil {
+		tb.Fatalf("click on %s: %v", e.built.release, err)
 	}
 	var cost clickCost
 	for _, r := range e.gh.Requests() {
+		if strings.HasSuffix(r.Route, "/access_tokens") {
+			continue // the installation token, made once per hour
+		}
 		route := r.Route
 		if route == "" {
 			route = r.Method + " " + r.Path
@@ -347,18 +441,20 @@ func (e *costEnv) click(tb testing.TB) (*rollback.Outcome, clickCost) {
 		cost.bytes += len(r.RequestBody) + len(r.ResponseBody)
 	}
 	cost.roundTrips = sequentialRoundTrips(e.rec.take())
-	return out, cost
+	return defaults.BranchPrefix + e.built.release[:7], cost
 }
 
-// BenchmarkClickCost measures one rollback click (permission check, commit
-// and head reads, the revert engine's reads, the hold's reads, the revert's
-// and the hold's trees and commits, branch, pull request, labels and
-// reviewers) against the embedded GitHub over HTTP.
-// Run: go test -run '^$' -bench . ./githubapi/
+// BenchmarkClickCost measures one click on Roll back, from the check_run
+// event to the outcome on the check run: the configuration, the role,
+// commit and head reads, the revert engine's reads, tree, commit, branch,
+// pull request and the check run's update, against the embedded GitHub
+// over HTTP. Run: go test -run '^$' -bench . ./githubapi/
 func BenchmarkClickCost(b *testing.B) {
-	for _, shape := range append(slices.Clone(costShapes), mergeShapes...) {
+	shapes := slices.Concat(costShapes, mergeShapes, tipShapes, holdShapes)
+	for _, shape := range shapes {
 		b.Run(shape.String(), func(b *testing.B) {
 			env := newCostEnv(b, shape)
+			env.click(b) // the installation token, made once per hour, is not a click's
 			calls, bytes, roundTrips := 0, 0, 0
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -375,40 +471,67 @@ func BenchmarkClickCost(b *testing.B) {
 }
 
 // clickRoutes are the requests a click on a release makes when the head has
-// not touched the release file since, as docs/performance.md lists them.
+// not touched the release file since, as docs/performance.md lists them:
+// eleven, in seven round trips.
 var clickRoutes = []string{
+	"GET /repos/{owner}/{repo}/contents/{path}", // the configuration
 	"GET /repos/{owner}/{repo}/collaborators/{username}/permission",
 	"GET /repos/{owner}/{repo}/commits/{ref}",
 	"GET /repos/{owner}/{repo}/compare/{basehead}",
 	"GET /repos/{owner}/{repo}/git/trees/{tree_sha}", // app/bases on the head
 	"GET /repos/{owner}/{repo}/git/trees/{tree_sha}", // app/bases in the release's parent
-	"GET /repos/{owner}/{repo}/git/blobs/{file_sha}", // the release file on the head, for the hold
-	"GET /repos/{owner}/{repo}/git/blobs/{file_sha}", // the release file after the revert, for the hold
-	"POST /repos/{owner}/{repo}/git/trees",           // the revert's tree
-	"POST /repos/{owner}/{repo}/git/trees",           // the hold's tree, at the same time
-	"POST /repos/{owner}/{repo}/git/commits",         // the revert
-	"POST /repos/{owner}/{repo}/git/commits",         // the hold, on the revert
+	"POST /repos/{owner}/{repo}/git/trees",
+	"POST /repos/{owner}/{repo}/git/commits",
 	"POST /repos/{owner}/{repo}/git/refs",
 	"POST /repos/{owner}/{repo}/pulls",
-	"POST /repos/{owner}/{repo}/issues/{issue_number}/labels",
-	"POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
+	"PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}",
 }
 
 // mergeRoutes are the requests of a click when the branch changed the
 // release file since: the release's directory and the file's three versions
-// are read as well (the hold then reads no blob: the revert engine read the
-// head's, and the merged file travels as content).
+// are read as well.
 var mergeRoutes = append(slices.Clone(clickRoutes),
 	"GET /repos/{owner}/{repo}/git/trees/{tree_sha}", // app/bases in the release
 	"GET /repos/{owner}/{repo}/git/blobs/{file_sha}",
+	"GET /repos/{owner}/{repo}/git/blobs/{file_sha}",
+	"GET /repos/{owner}/{repo}/git/blobs/{file_sha}",
 )
 
-// TestClickCostIsFlat shows that a click makes the same requests whatever
-// the size of the repository and the length of its history, and moves
-// about as many bytes, and that each click rolls the release back.
+// tipRoutes are the requests of a click on the release at the branch's
+// tip: its parent's tree is the revert, read in place of the directories
+// and the tree write.
+var tipRoutes = []string{
+	"GET /repos/{owner}/{repo}/contents/{path}",
+	"GET /repos/{owner}/{repo}/collaborators/{username}/permission",
+	"GET /repos/{owner}/{repo}/commits/{ref}",
+	"GET /repos/{owner}/{repo}/compare/{basehead}",
+	"GET /repos/{owner}/{repo}/git/commits/{commit_sha}",
+	"POST /repos/{owner}/{repo}/git/commits",
+	"POST /repos/{owner}/{repo}/git/refs",
+	"POST /repos/{owner}/{repo}/pulls",
+	"PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}",
+}
+
+// holdRoutes are the requests of a click that also holds Flux's automation
+// for the web image: the release file is read on the head and after the
+// revert to hold its marker, the hold's tree (written alongside the
+// revert's) and commit (on the revert) are made, and the pull request gets
+// the hold's label: sixteen requests in ten round trips.
+var holdRoutes = append(slices.Clone(clickRoutes),
+	"GET /repos/{owner}/{repo}/git/blobs/{file_sha}", // the release file on the head, for the hold
+	"GET /repos/{owner}/{repo}/git/blobs/{file_sha}", // the release file after the revert, for the hold
+	"POST /repos/{owner}/{repo}/git/trees",           // the hold's tree, at the same time as the revert's
+	"POST /repos/{owner}/{repo}/git/commits",         // the hold, on the revert
+	"POST /repos/{owner}/{repo}/issues/{issue_number}/labels",
+)
+
+// TestClickCostIsFlat shows that a click makes the same requests in at
+// most seven round trips whatever the size of the repository and the
+// length of its history, and moves about as many bytes, and that each
+// click rolls the release back.
 func TestClickCostIsFlat(t *testing.T) {
 	t.Parallel()
-	checkFlat(t, costShapes, clickRoutes)
+	checkFlat(t, costShapes, clickRoutes, 7)
 }
 
 // TestMergeClickCostIsFlat does the same where the revert merges lines, on
@@ -416,42 +539,57 @@ func TestClickCostIsFlat(t *testing.T) {
 // repository, which TestClickCostIsFlat already builds once.
 func TestMergeClickCostIsFlat(t *testing.T) {
 	t.Parallel()
-	checkFlat(t, mergeShapes[:2], mergeRoutes)
+	checkFlat(t, mergeShapes[:2], mergeRoutes, 9)
+}
+
+// TestHoldClickCostIsFlat does the same for a click that holds the web
+// image, on the small repository with both histories.
+func TestHoldClickCostIsFlat(t *testing.T) {
+	t.Parallel()
+	checkFlat(t, holdShapes[:2], holdRoutes, 10)
+}
+
+// TestTipClickCostIsFlat does the same for the release at the tip.
+func TestTipClickCostIsFlat(t *testing.T) {
+	t.Parallel()
+	checkFlat(t, tipShapes[:2], tipRoutes, 6)
 }
 
 // checkFlat clicks once on each shape, and requires the pull request to
-// hold the rolled-back file, the requests to be routes, and the bytes of
-// the shapes to be within a quarter of each other.
-func checkFlat(t *testing.T, shapes []costShape, routes []string) {
+// hold the rolled-back file, the requests to be routes in at most
+// roundTrips sequential round trips, and the bytes of the shapes to be
+// within a quarter of each other.
+func checkFlat(t *testing.T, shapes []costShape, routes []string, roundTrips int) {
 	costs := make([]clickCost, len(shapes))
 	for i, shape := range shapes {
 		// A subtest per shape, so that each fake is freed before the next.
 		t.Run(shape.String(), func(t *testing.T) {
 			env := newCostEnv(t, shape)
-			out, cost := env.click(t)
-			if out.Existing || out.PullRequest == nil {
-				t.Fatalf("outcome %+v, want a new pull request", out)
+			branch, cost := env.click(t)
+			if prs := env.repo.PullRequests(); len(prs) != 1 || prs[0].Head != branch {
+				t.Errorf("pull requests %+v, want one from %s", prs, branch)
 			}
-			if out.Release == nil {
-				t.Errorf("%s not detected as a release", env.built.release)
+			reverted := branch
+			if shape.hold {
+				// The branch holds the revert, then the hold of the web image.
+				tip, err := env.repo.CommitInfo(branch)
+				if err != nil || len(tip.Parents) != 1 {
+					t.Fatalf("tip of %s: %+v (%v)", branch, tip, err)
+				}
+				reverted = tip.Parents[0]
+				held, err := env.repo.ReadFile(branch, releasePath)
+				if h := hold.FindHeld([]byte(held)); err != nil || len(h) != 1 || h[0].Policy != "flux-system:web" || h[0].Field != "tag" {
+					t.Errorf("%s held on %s: %+v (%v)", releasePath, branch, h, err)
+				}
 			}
-			// The branch holds the revert, then the hold of the web image.
-			tip, err := env.repo.CommitInfo(out.Branch)
-			if err != nil || len(tip.Parents) != 1 {
-				t.Fatalf("tip of %s: %+v (%v)", out.Branch, tip, err)
-			}
-			if got, err := env.repo.ReadFile(tip.Parents[0], releasePath); err != nil || got != env.built.want {
-				t.Errorf("%s reverted on %s is %q (%v), want %q", releasePath, out.Branch, got, err, env.built.want)
-			}
-			held, err := env.repo.ReadFile(out.Branch, releasePath)
-			if h := hold.FindHeld([]byte(held)); err != nil || len(h) != 1 || h[0].Policy != "flux-system:web" || h[0].Field != "tag" {
-				t.Errorf("%s held on %s: %+v (%v)", releasePath, out.Branch, h, err)
+			if got, err := env.repo.ReadFile(reverted, releasePath); err != nil || got != env.built.want {
+				t.Errorf("%s reverted on %s is %q (%v), want %q", releasePath, branch, got, err, env.built.want)
 			}
 			if tip, err := env.repo.ReadFile("main", releasePath); err != nil || tip != env.built.tip {
 				t.Errorf("%s on main is %q (%v), want %q", releasePath, tip, err, env.built.tip)
 			}
-			if prs := env.repo.PullRequests(); len(prs) != 1 {
-				t.Errorf("%d pull requests, want 1", len(prs))
+			if run, ok := env.repo.CheckRun(env.runID); !ok || run.Status != "completed" || !strings.Contains(run.Output.Title, "opened") {
+				t.Errorf("check run after the click: %+v", run.Output)
 			}
 			costs[i] = cost
 			t.Logf("%d calls, %d bytes, %d sequential round trips", len(cost.routes), cost.bytes, cost.roundTrips)
@@ -467,6 +605,9 @@ func checkFlat(t *testing.T, shapes []costShape, routes []string) {
 	for i, c := range costs {
 		if got := sorted(c.routes); !slices.Equal(got, want) {
 			t.Errorf("%v makes the requests\n%s\nwant\n%s", shapes[i], strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if c.roundTrips > roundTrips {
+			t.Errorf("%v takes %d sequential round trips, want at most %d", shapes[i], c.roundTrips, roundTrips)
 		}
 		least, most = min(least, c.bytes), max(most, c.bytes)
 	}

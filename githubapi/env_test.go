@@ -1,6 +1,7 @@
 package githubapi_test
 
 import (
+	"crypto/rsa"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -34,7 +35,20 @@ func newFakeEnv(tb testing.TB, wrap func(http.RoundTripper) http.RoundTripper) *
 	tb.Helper()
 	// No app key: the tests take installation tokens from IssueToken and
 	// never call the routes that need the app's JWT.
-	gh := fakegithub.New(fakegithub.Options{AppID: 42, AppSlug: "flux-rollback"})
+	return startFakeEnv(tb, fakegithub.Options{AppID: 42, AppSlug: "flux-rollback"}, wrap)
+}
+
+// newFakeEnvWithKey starts the fake knowing the App's public key, so that
+// a go-githubapp client creator can take installation tokens from it as
+// from GitHub.
+func newFakeEnvWithKey(tb testing.TB, key *rsa.PublicKey) *fakeEnv {
+	tb.Helper()
+	return startFakeEnv(tb, fakegithub.Options{AppID: 42, AppSlug: "flux-rollback", AppPublicKey: key}, nil)
+}
+
+func startFakeEnv(tb testing.TB, opts fakegithub.Options, wrap func(http.RoundTripper) http.RoundTripper) *fakeEnv {
+	tb.Helper()
+	gh := fakegithub.New(opts)
 	srv := httptest.NewServer(gh)
 	tb.Cleanup(srv.Close)
 	gh.SetBaseURL(srv.URL)
