@@ -2,8 +2,8 @@ package rollback
 
 import (
 	"context"
-	"fmt"
 
+	"github.com/fluxrollback/flux-rollback/internal/panics"
 	"github.com/fluxrollback/flux-rollback/revert"
 )
 
@@ -22,9 +22,9 @@ func (s *Service) Prefetch(ctx context.Context, requester, commit, branch string
 		Repository:  s.Repo,
 		Permissions: s.Permissions,
 		user:        requester, sha: commit, branch: branch,
-		role:   goRead(func() (string, error) { return s.Permissions.Role(ctx, requester) }),
-		commit: goRead(func() (*Commit, error) { return s.Repo.Commit(ctx, commit) }),
-		head:   goRead(func() (*Head, error) { return s.Repo.Head(ctx, branch, commit) }),
+		role:   goRead(ctx, "read the role of "+requester, func() (string, error) { return s.Permissions.Role(ctx, requester) }),
+		commit: goRead(ctx, "read commit "+commit, func() (*Commit, error) { return s.Repo.Commit(ctx, commit) }),
+		head:   goRead(ctx, "read branch "+branch, func() (*Head, error) { return s.Repo.Head(ctx, branch, commit) }),
 	}
 	out := *s
 	out.Repo, out.Permissions = p, p
@@ -81,17 +81,14 @@ type read[T any] struct {
 	err   error
 }
 
-// goRead runs f in a goroutine. A panic in f becomes its error instead of
-// ending the process: a rollback fails visibly, the server goes on.
-func goRead[T any](f func() (T, error)) *read[T] {
+// goRead runs f in a goroutine. A panic in f becomes its error (a
+// *panics.Error, logged and counted) instead of ending the process: a
+// rollback fails visibly, the server goes on.
+func goRead[T any](ctx context.Context, what string, f func() (T, error)) *read[T] {
 	r := &read[T]{done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
-		defer func() {
-			if v := recover(); v != nil {
-				r.err = fmt.Errorf("panic in a prefetched read: %v", v)
-			}
-		}()
+		defer panics.Recover(ctx, what, &r.err)
 		r.value, r.err = f()
 	}()
 	return r

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/fluxrollback/flux-rollback/internal/panics"
 	"github.com/fluxrollback/flux-rollback/revert"
 	"github.com/fluxrollback/flux-rollback/rollback"
 )
@@ -53,7 +54,9 @@ func (p *readPorts) Head(_ context.Context, branch, commit string) (*rollback.He
 	return &rollback.Head{SHA: "h-" + branch, Contains: true}, nil
 }
 
-func (p *readPorts) CommitTree(context.Context, string) (string, error) { return "", errors.New("not used") }
+func (p *readPorts) CommitTree(context.Context, string) (string, error) {
+	return "", errors.New("not used")
+}
 func (p *readPorts) Dir(context.Context, string, string) (map[string]revert.Entry, error) {
 	return nil, errors.New("not used")
 }
@@ -65,7 +68,9 @@ func TestPrefetch(t *testing.T) {
 		calls map[string]int // every read made, the three prefetched included
 	}{
 		"the prefetched role": {
-			read:  func(ctx context.Context, s *rollback.Service) (string, error) { return s.Permissions.Role(ctx, "alice") },
+			read: func(ctx context.Context, s *rollback.Service) (string, error) {
+				return s.Permissions.Role(ctx, "alice")
+			},
 			calls: map[string]int{"role alice": 1, "commit c1": 1, "head main c1": 1},
 		},
 		"another user's role is read": {
@@ -121,8 +126,10 @@ func TestPrefetchRecoversFromAPanic(t *testing.T) {
 	ports.panics = true
 	close(ports.release)
 	svc := (&rollback.Service{Repo: ports, Permissions: ports}).Prefetch(context.Background(), "alice", "c1", "main")
-	if _, err := svc.Permissions.Role(context.Background(), "alice"); err == nil {
-		t.Fatal("a panicking read returned no error")
+	_, err := svc.Permissions.Role(context.Background(), "alice")
+	var pe *panics.Error
+	if !errors.As(err, &pe) || pe.Value != "boom" {
+		t.Fatalf("Role() = %v, want the recovered panic", err)
 	}
 }
 
