@@ -71,75 +71,127 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 //
 // What a click reads first does not depend on the repository's
 // configuration: the requester's role, the commit and the branch head are
-// read while the configuration is, all in one round trip. The branch is
-// the check suite's when the configuration watches it, else the default
-// branch; the reads start with the check suite's, which is the default
-// branch for every release pushed there, and a click on another branch
-// that turns out not to be watched reads the default branch's head again.
+// read while the configuration is, all in one round trip. The reads start
+// on the check suite's branch, which is the default branch for every
+// release pushed there; a click on another branch that turns out not to be
+// watched reads the default branch's head again.
 func (h *CheckRun) act(ctx context.Context, event github.CheckRunEvent, restore bool) error {
-	run := event.GetCheckRun()
-	requester := event.GetSender().GetLogin()
-	sha := run.GetHeadSHA()
-	ctx, logger := withKeys(ctx, sha, requester)
-
-	client, err := h.NewInstallationClient(event.GetInstallation().GetID())
+	ctx, c, err := h.newClick(ctx, event)
 	if err != nil {
-		return fmt.Errorf("create installation client: %w", err)
+		return err
 	}
-	owner, name := event.GetRepo().GetOwner().GetLogin(), event.GetRepo().GetName()
-	repo := githubapi.NewRepo(client, owner, name)
-	defaultBranch := event.GetRepo().GetDefaultBranch()
-	suiteBranch := run.GetCheckSuite().GetHeadBranch()
-	if suiteBranch == "" {
-		suiteBranch = defaultBranch
-	}
-
 	readCtx, stopReads := context.WithCancel(ctx)
 	defer stopReads()
-	svc := newService(repo).Prefetch(readCtx, requester, sha, suiteBranch)
-	progress := startProgress(ctx, h.ProgressDelay, func(ctx context.Context) error {
-		return repo.UpdateCheckRun(ctx, run.GetID(), report.InProgress(requester, restore))
+	svc := newService(c.repo).Prefetch(readCtx, c.requester, c.sha, c.suiteBranch)
+	words := clickWords{
+		what:         "rollback",
+		inProgress:   report.InProgress(c.requester, restore),
+		brokenConfig: report.RefusedBrokenConfig,
+		refused:      report.Refused,
+		failed:       report.Failed,
+	}
+	return h.runClick(ctx, c, words, func(ctx context.Context, cfg *repoConfig, branch string) (report.CheckRun, error) {
+		req := rollback.Request{
+			Commit: c.sha, Branch: branch, Requester: c.requester,
+			Config: cfg.Config, Detection: cfg.detection, RequireRelease: !cfg.Config.AllowAnyCommit,
+		}
+		var out *rollback.Outcome
+		var err error
+		if restore {
+			out, err = svc.Restore(ctx, req)
+		} else {
+			out, err = svc.Revert(ctx, req)
+		}
+		if err != nil {
+			return report.CheckRun{}, err
+		}
+		zerolog.Ctx(ctx).Info().Int(logkey.PullRequest, out.PullRequest.Number).Bool(logkey.Existing, out.Existing).Msg("rollback pull request ready")
+		return report.Done(out, c.requester), nil
 	})
-	finish := func(out report.CheckRun) error {
+}
+
+// click is a press of a button on one of the App's check runs.
+type click struct {
+	runID          int64
+	requester, sha string
+	client         *github.Client
+	repo           *githubapi.Repo
+	// defaultBranch is the repository's; suiteBranch the check suite's,
+	// or the default branch when the suite names none.
+	defaultBranch, suiteBranch string
+}
+
+// newClick puts the commit and the requester on the log context and makes
+// the installation's client.
+func (h *CheckRun) newClick(ctx context.Context, event github.CheckRunEvent) (context.Context, *click, error) {
+	run := event.GetCheckRun()
+	c := &click{runID: run.GetID(), requester: event.GetSender().GetLogin(), sha: run.GetHeadSHA()}
+	ctx, _ = withKeys(ctx, c.sha, c.requester)
+	client, err := h.NewInstallationClient(event.GetInstallation().GetID())
+	if err != nil {
+		return ctx, nil, fmt.Errorf("create installation client: %w", err)
+	}
+	c.client = client
+	c.repo = githubapi.NewRepo(client, event.GetRepo().GetOwner().GetLogin(), event.GetRepo().GetName())
+	c.defaultBranch = event.GetRepo().GetDefaultBranch()
+	c.suiteBranch = run.GetCheckSuite().GetHeadBranch()
+	if c.suiteBranch == "" {
+		c.suiteBranch = c.defaultBranch
+	}
+	return ctx, c, nil
+}
+
+// clickWords is how a button's check run tells each outcome of a click.
+type clickWords struct {
+	what         string // "rollback", "resume": for the logs
+	inProgress   report.CheckRun
+	brokenConfig func(source string, problem error) report.CheckRun
+	refused      func(*rollback.Refusal) report.CheckRun
+	failed       func(error) report.CheckRun
+}
+
+// runClick shows the click in progress once it has run for the progress
+// delay, reads the repository's configuration, and does the button's work
+// on the check suite's branch when the configuration watches it, else on
+// the default branch. Whatever the outcome, the check run tells it; a
+// failure is also returned, so that the delivery is recorded as failed and
+// can be redelivered.
+func (h *CheckRun) runClick(ctx context.Context, c *click, words clickWords, work func(ctx context.Context, cfg *repoConfig, branch string) (report.CheckRun, error)) error {
+	progress := startProgress(ctx, h.ProgressDelay, func(ctx context.Context) error {
+		return c.repo.UpdateCheckRun(ctx, c.runID, words.inProgress)
+	})
+	defer progress.stop()
+	fail := func(cause error) error {
 		progress.stop()
-		return repo.UpdateCheckRun(ctx, run.GetID(), out)
+		if err := c.repo.UpdateCheckRun(ctx, c.runID, words.failed(cause)); err != nil {
+			zerolog.Ctx(ctx).Error().Err(err).Msg("could not report the failure on the check run")
+		}
+		return cause
 	}
 
-	cfg, err := h.loadConfig(ctx, client, owner, name, defaultBranch)
+	cfg, err := h.loadConfig(ctx, c.client, c.repo.Owner(), c.repo.Name(), c.defaultBranch)
 	if err != nil {
-		progress.stop()
-		return h.failCheckRun(ctx, repo, run.GetID(), err)
+		return fail(err)
 	}
 	if cfg.broken() {
-		return finish(report.RefusedBrokenConfig(cfg.Source, cfg.problem))
+		progress.stop()
+		return c.repo.UpdateCheckRun(ctx, c.runID, words.brokenConfig(cfg.Source, cfg.problem))
 	}
-
-	branch := defaultBranch
-	if head := run.GetCheckSuite().GetHeadBranch(); head != "" && cfg.watches(head, defaultBranch) {
-		branch = head
+	branch := c.defaultBranch
+	if cfg.watches(c.suiteBranch, c.defaultBranch) {
+		branch = c.suiteBranch
 	}
-	req := rollback.Request{
-		Commit: sha, Branch: branch, Requester: requester,
-		Config: cfg.Config, Detection: cfg.detection, RequireRelease: !cfg.Config.AllowAnyCommit,
-	}
-	var out *rollback.Outcome
-	if restore {
-		out, err = svc.Restore(ctx, req)
-	} else {
-		out, err = svc.Revert(ctx, req)
-	}
-
+	out, err := work(ctx, cfg, branch)
 	var refusal *rollback.Refusal
 	switch {
 	case errors.As(err, &refusal):
-		logger.Info().Str(logkey.Reason, string(refusal.Reason)).Msg("rollback refused")
-		return finish(report.Refused(refusal))
+		zerolog.Ctx(ctx).Info().Str(logkey.Reason, string(refusal.Reason)).Msg(words.what + " refused")
+		out = words.refused(refusal)
 	case err != nil:
-		progress.stop()
-		return h.failCheckRun(ctx, repo, run.GetID(), err)
+		return fail(err)
 	}
-	logger.Info().Int(logkey.PullRequest, out.PullRequest.Number).Bool(logkey.Existing, out.Existing).Msg("rollback pull request ready")
-	return finish(report.Done(out, requester))
+	progress.stop()
+	return c.repo.UpdateCheckRun(ctx, c.runID, out)
 }
 
 // progressReport shows a click in progress on its check run once the click
@@ -186,15 +238,6 @@ func (p *progressReport) stop() {
 		return
 	}
 	<-p.done
-}
-
-// failCheckRun shows a failure on the check run and returns the error, so
-// the delivery is recorded as failed and can be redelivered.
-func (h *CheckRun) failCheckRun(ctx context.Context, repo *githubapi.Repo, id int64, cause error) error {
-	if err := repo.UpdateCheckRun(ctx, id, report.Failed(cause)); err != nil {
-		zerolog.Ctx(ctx).Error().Err(err).Msg("could not report the failure on the check run")
-	}
-	return cause
 }
 
 // withKeys adds the commit and the requesting user to the log context.

@@ -61,58 +61,29 @@ func markHolds(ctx context.Context, base *Base, repo *githubapi.Repo, commits []
 // resume answers a click on Resume automation: a pull request that puts
 // back the markers held by the check run's commit.
 func (h *CheckRun) resume(ctx context.Context, event github.CheckRunEvent) error {
-	run := event.GetCheckRun()
-	requester := event.GetSender().GetLogin()
-	sha := run.GetHeadSHA()
-	ctx, logger := withKeys(ctx, sha, requester)
-
-	client, err := h.NewInstallationClient(event.GetInstallation().GetID())
+	ctx, c, err := h.newClick(ctx, event)
 	if err != nil {
-		return fmt.Errorf("create installation client: %w", err)
+		return err
 	}
-	owner, name := event.GetRepo().GetOwner().GetLogin(), event.GetRepo().GetName()
-	repo := githubapi.NewRepo(client, owner, name)
-	defaultBranch := event.GetRepo().GetDefaultBranch()
-	fail := func(cause error) error {
-		if err := repo.UpdateCheckRun(ctx, run.GetID(), report.ResumeFailed(cause)); err != nil {
-			logger.Error().Err(err).Msg("could not report the failure on the check run")
+	words := clickWords{
+		what:         "resume",
+		inProgress:   report.ResumeInProgress(c.requester),
+		brokenConfig: report.ResumeRefusedBrokenConfig,
+		refused:      report.ResumeRefused,
+		failed:       report.ResumeFailed,
+	}
+	return h.runClick(ctx, c, words, func(ctx context.Context, cfg *repoConfig, branch string) (report.CheckRun, error) {
+		commit, err := c.repo.Commit(ctx, c.sha)
+		if err != nil {
+			return report.CheckRun{}, err
 		}
-		return cause
-	}
-
-	progress := make(chan error, 1)
-	go func() { progress <- repo.UpdateCheckRun(ctx, run.GetID(), report.ResumeInProgress(requester)) }()
-	cfg, err := h.loadConfig(ctx, client, owner, name, defaultBranch)
-	if perr := <-progress; perr != nil {
-		return perr
-	}
-	if err != nil {
-		return fail(err)
-	}
-	if cfg.broken() {
-		out := report.RefusedBrokenConfig(cfg.Source, cfg.problem)
-		out.Name = report.HoldCheckRunName
-		return repo.UpdateCheckRun(ctx, run.GetID(), out)
-	}
-	branch := defaultBranch
-	if head := run.GetCheckSuite().GetHeadBranch(); head != "" && cfg.watches(head, defaultBranch) {
-		branch = head
-	}
-	commit, err := repo.Commit(ctx, sha)
-	if err != nil {
-		return fail(err)
-	}
-	out, err := newService(repo).Resume(ctx, rollback.ResumeRequest{Branch: branch, Requester: requester, Config: cfg.Config, Commit: commit})
-	var refusal *rollback.Refusal
-	switch {
-	case errors.As(err, &refusal):
-		logger.Info().Str(logkey.Reason, string(refusal.Reason)).Msg("resume refused")
-		return repo.UpdateCheckRun(ctx, run.GetID(), report.ResumeRefused(refusal))
-	case err != nil:
-		return fail(err)
-	}
-	logger.Info().Int(logkey.PullRequest, out.PullRequest.Number).Bool(logkey.Existing, out.Existing).Msg("resume pull request ready")
-	return repo.UpdateCheckRun(ctx, run.GetID(), report.ResumeDone(out, requester))
+		out, err := newService(c.repo).Resume(ctx, rollback.ResumeRequest{Branch: branch, Requester: c.requester, Config: cfg.Config, Commit: commit})
+		if err != nil {
+			return report.CheckRun{}, err
+		}
+		zerolog.Ctx(ctx).Info().Int(logkey.PullRequest, out.PullRequest.Number).Bool(logkey.Existing, out.Existing).Msg("resume pull request ready")
+		return report.ResumeDone(out, c.requester), nil
+	})
 }
 
 // answerHold carries out /rollback status and /rollback resume.

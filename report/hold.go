@@ -151,6 +151,20 @@ func ResumeRefused(r *rollback.Refusal) CheckRun {
 	}
 }
 
+// ResumeRefusedBrokenConfig is the hold check run after a click on Resume
+// automation that the broken configuration file refused; its button is
+// removed.
+func ResumeRefusedBrokenConfig(source string, problem error) CheckRun {
+	return CheckRun{
+		Name:       HoldCheckRunName,
+		Status:     "completed",
+		Conclusion: "neutral",
+		Title:      "Resume refused: the configuration is invalid",
+		Summary:    BrokenConfigText(source, problem),
+		Actions:    []Action{},
+	}
+}
+
 // ResumeFailed is the hold check run when GitHub failed during a resume.
 func ResumeFailed(err error) CheckRun {
 	return CheckRun{
