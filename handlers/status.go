@@ -211,13 +211,12 @@ func (a *statusAction) openPullRequest(ctx context.Context, sha string, failing 
 		}
 		a.requester = login
 	}
-	svc := &rollback.Service{Repo: a.repo, Permissions: a.repo, Writer: a.repo, Pulls: a.repo, History: a.repo}
 	req := rollback.Request{
 		Commit: sha, Branch: a.branch, Requester: a.requester,
 		Config: a.cfg.Config, Detection: a.cfg.detection, RequireRelease: !a.cfg.Config.AllowAnyCommit,
 		Cause: report.FluxFailureCause(failing, a.commitURL),
 	}
-	out, err := svc.RevertOnFailure(ctx, req, a.repo)
+	out, err := newService(a.repo).RevertOnFailure(ctx, req, a.repo)
 	var refusal *rollback.Refusal
 	switch {
 	case errors.Is(err, rollback.ErrRolledBackBefore):

@@ -376,3 +376,30 @@ func TestFluxFailureRedelivered(t *testing.T) {
 		t.Errorf("check run:\n%s\n%s", run.Output.Title, run.Output.Summary)
 	}
 }
+
+// A release Flux also reformatted is recognised by reading the file's two
+// versions; the pull request opened on Flux's failure must recognise it the
+// same way a click does.
+func TestFluxFailureOpensThePullRequestOfAReleaseFluxReformatted(t *testing.T) {
+	e := start(t, openPullRequestOnFailure)
+	e.repo.SetPermission("octocat", "write")
+	repo := e.repo.Repo
+	pushCommit(t, repo, "main", sandbox.Human, "Name Flux's identity",
+		map[string]*fakegithub.File{".github/flux-rollback.yml": {Content: "version: 1\ndetection:\n  authors: [fluxcdbot]\n"}})
+	pushAnnounceBase(t, e)
+	reformatted := pushCommit(t, repo, "main", sandbox.FluxV2, "Update from image update automation\n",
+		pushEdit(t, repo, "main", sandbox.DeploymentPath, func(s string) string {
+			return pushReindent(pushWebImage.ReplaceAllString(s, "${1}1.5.0${3}"))
+		}))
+	pushDelivered(t)(repo.Push(e.ctx, "main"))
+	e.rollbackRun(t, repo, reformatted)
+
+	fluxReports(t, e, reformatted, fluxCluster1, "failure")
+	prs := e.repo.PullRequests()
+	if len(prs) != 1 || prs[0].Head != "rollback-"+reformatted[:7] {
+		t.Fatalf("want the release's rollback pull request, got %+v", prs)
+	}
+	if run := e.rollbackRun(t, repo, reformatted); !strings.Contains(run.Output.Summary, "#1") {
+		t.Errorf("check run:\n%s\n%s", run.Output.Title, run.Output.Summary)
+	}
+}
