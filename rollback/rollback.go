@@ -200,33 +200,24 @@ func (s *Service) authorize(ctx context.Context, req Request) error {
 // target reads the commit to undo and the branch head, and checks that the
 // commit may be undone there.
 func (s *Service) target(ctx context.Context, req Request) (*Commit, *release.Release, *Head, error) {
-	type commitResult struct {
-		c   *Commit
-		err error
-	}
-	commitDone := make(chan commitResult, 1)
-	go func() {
-		var cr commitResult
-		defer func() { commitDone <- cr }()
-		defer panics.Recover(ctx, "read commit "+req.Commit, &cr.err)
-		cr.c, cr.err = s.Repo.Commit(ctx, req.Commit)
-	}()
+	var commit *Commit
+	commitDone := panics.Go(ctx, "read commit "+req.Commit, func() (err error) {
+		commit, err = s.Repo.Commit(ctx, req.Commit)
+		return err
+	})
 	head, headErr := s.Repo.Head(ctx, req.Branch, req.Commit)
-	cr := <-commitDone
-
-	if cr.err != nil {
-		if errors.Is(cr.err, ErrAmbiguous) {
+	if err := <-commitDone; err != nil {
+		if errors.Is(err, ErrAmbiguous) {
 			return nil, nil, nil, &Refusal{Reason: ReasonAmbiguous, Detail: fmt.Sprintf("%s names more than one commit; give more of its SHA", req.Commit)}
 		}
-		if errors.Is(cr.err, ErrNotFound) {
+		if errors.Is(err, ErrNotFound) {
 			return nil, nil, nil, &Refusal{Reason: ReasonUnknownCommit, Detail: fmt.Sprintf("no commit %s in this repository", req.Commit)}
 		}
-		return nil, nil, nil, fmt.Errorf("read commit %s: %w", req.Commit, cr.err)
+		return nil, nil, nil, fmt.Errorf("read commit %s: %w", req.Commit, err)
 	}
 	if headErr != nil {
 		return nil, nil, nil, fmt.Errorf("read branch %s: %w", req.Branch, headErr)
 	}
-	commit := cr.c
 	if !head.Contains {
 		return nil, nil, nil, &Refusal{Reason: ReasonNotOnBranch, Commit: commit.SHA,
 			Detail: fmt.Sprintf("commit %s is not on branch %s", commit.SHA[:7], req.Branch)}
