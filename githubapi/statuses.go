@@ -90,5 +90,5 @@ func (r *Repo) AnyFrom(ctx context.Context, head, base string) (*rollback.PullRe
 	if len(prs) == 0 {
 		return nil, nil
 	}
-	return &rollback.PullRequest{Number: prs[0].GetNumber(), URL: prs[0].GetHTMLURL()}, nil
+	return &rollback.PullRequest{Number: prs[0].GetNumber(), URL: prs[0].GetHTMLURL(), Merged: !prs[0].GetMergedAt().IsZero()}, nil
 }

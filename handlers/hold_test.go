@@ -704,3 +704,39 @@ func rollbackCommit(t *testing.T, repo *fakegithub.Repo, pr fakegithub.PullReque
 	}
 	return pr.HeadSHA
 }
+
+// Once the resume is merged, asking again is refused by saying so, with the
+// resume's pull request, from a comment as from the button.
+func TestResumeAfterTheResumeWasMerged(t *testing.T) {
+	e, _, held := mergedHold(t)
+	issue := e.repo.AddIssue("Incident: api-js crashes")
+	commandIssueComment(t, e, e.repo.Repo, issue, sandbox.Human.Login, "/rollback resume api-js")
+	prs := e.repo.PullRequests()
+	if len(prs) != 2 {
+		t.Fatalf("pull requests %+v", prs)
+	}
+	resume := prs[1]
+	merge(t, e, resume.Number)
+	link := fmt.Sprintf("[#%d](https://github.com/acme/tracker/pull/%d), merged", resume.Number, resume.Number)
+
+	for _, cmd := range []string{"/rollback resume api-js", "/rollback resume flux-system:api"} {
+		again := commandIssueComment(t, e, e.repo.Repo, issue, sandbox.Human.Login, cmd)
+		if len(again.replies) != 1 {
+			t.Fatalf("%s: replies %q", cmd, again.replies)
+		}
+		for _, want := range []string{"resumed already", link} {
+			if !strings.Contains(again.replies[0], want) {
+				t.Errorf("%s: the reply lacks %q:\n%s", cmd, want, again.replies[0])
+			}
+		}
+	}
+	click(t, e, holdRun(t, e.repo.Repo, held), report.ActionResume, sandbox.Human.Login)
+	refused := holdRun(t, e.repo.Repo, held)
+	if !strings.Contains(refused.Output.Title, "nothing held") || !strings.Contains(refused.Output.Summary, "resumed already") ||
+		!strings.Contains(refused.Output.Summary, link) {
+		t.Errorf("a click after the resume was merged: %+v", refused.Output)
+	}
+	if len(e.repo.PullRequests()) != 2 {
+		t.Errorf("pull requests %+v", e.repo.PullRequests())
+	}
+}

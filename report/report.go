@@ -220,6 +220,9 @@ func RefusalText(r *rollback.Refusal) string {
 		b.WriteString("\n")
 		writeSuperseded(&b, r.Superseded)
 	}
+	if r.Resumed != nil {
+		fmt.Fprintf(&b, "\nThe resume pull request: [#%d](%s), merged.\n", r.Resumed.Number, r.Resumed.URL)
+	}
 	return b.String()
 }
 

@@ -81,6 +81,8 @@ type PullRequest struct {
 	// Labels, Reviewers and TeamReviewers are what FindOpen found on it:
 	// its labels and its pending review requests.
 	Labels, Reviewers, TeamReviewers []string
+	// Merged is set by PastPullRequests.AnyFrom for a merged pull request.
+	Merged bool
 }
 
 var (

@@ -39,6 +39,9 @@ type Refusal struct {
 	// Superseded is filled when the commit's images have moved on since: the
 	// exact revert no longer applies, but restoring the images does.
 	Superseded *Superseded
+	// Resumed is the merged pull request that resumed what a resume asked
+	// for, when Reason is ReasonNotHeld because it was resumed already.
+	Resumed *PullRequest
 }
 
 func (r *Refusal) Error() string { return fmt.Sprintf("%s: %s", r.Reason, r.Detail) }

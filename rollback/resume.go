@@ -487,7 +487,7 @@ func (s *Service) Resume(ctx context.Context, req ResumeRequest) (*ResumeOutcome
 			asked = append(asked, e)
 		}
 	}
-	branch, marker := resumeBranch(req.Config.BranchPrefix, chosen, asked, req.Commit)
+	branch, marker := resumeBranch(req.Config.BranchPrefix, chosen, asked)
 	if len(chosen) == 0 {
 		if branch != "" {
 			if pr, err := s.Pulls.FindOpen(ctx, branch, req.Branch); err != nil || pr != nil {
@@ -495,6 +495,9 @@ func (s *Service) Resume(ctx context.Context, req ResumeRequest) (*ResumeOutcome
 					return nil, fmt.Errorf("find pull request for %s: %w", branch, err)
 				}
 				return &ResumeOutcome{Branch: branch, PullRequest: pr, Existing: true}, nil
+			}
+			if err := s.resumedBefore(ctx, req, what, branch); err != nil {
+				return nil, err
 			}
 		}
 		return nil, notHeld(req, what, states, expected)
@@ -543,7 +546,7 @@ func (s *Service) Resume(ctx context.Context, req ResumeRequest) (*ResumeOutcome
 // resumeBranch names the branch of a resume after the release the holds
 // rolled back ("rollback-26a4b87-resume"), and the line that identifies its
 // commit.
-func resumeBranch(prefix string, chosen []HoldState, expected []expectedHold, commit *Commit) (string, string) {
+func resumeBranch(prefix string, chosen []HoldState, expected []expectedHold) (string, string) {
 	var releases, policies []string
 	for _, st := range chosen {
 		releases, policies = append(releases, st.Release), append(policies, st.Setter())
@@ -563,6 +566,29 @@ func resumeBranch(prefix string, chosen []HoldState, expected []expectedHold, co
 	slices.Sort(policies)
 	policies = slices.Compact(policies)
 	return prefix + branchSafe(releases[0]) + "-resume", resumeMarker(policies, releases)
+}
+
+// resumedBefore refuses a resume whose pull request, from branch, was
+// merged already; it returns nil when none was (or when the pull requests
+// port cannot tell). It costs one request, on this refusal only.
+func (s *Service) resumedBefore(ctx context.Context, req ResumeRequest, what, branch string) error {
+	past, ok := s.Pulls.(PastPullRequests)
+	if !ok {
+		return nil
+	}
+	pr, err := past.AnyFrom(ctx, branch, req.Branch)
+	if err != nil {
+		return fmt.Errorf("find the pull requests from %s: %w", branch, err)
+	}
+	if pr == nil || !pr.Merged {
+		return nil
+	}
+	subject := what + " was"
+	if req.Commit != nil {
+		subject = what + " were"
+	}
+	return &Refusal{Reason: ReasonNotHeld, Resumed: pr,
+		Detail: fmt.Sprintf("%s resumed already: its resume pull request was merged, and nothing holds it on %s any more", subject, req.Branch)}
 }
 
 // notHeld explains why there is nothing to resume.

@@ -22,6 +22,7 @@ type tinyHub struct {
 	role     string
 	branches map[string]string // branch -> its head commit's message
 	open     map[string]int    // branch -> open pull request
+	merged   map[string]int    // branch -> merged pull request
 	records  []HoldPullRequest
 	commits  map[string]string // commit -> message
 	trees    map[string][]revert.Change
@@ -31,7 +32,7 @@ type tinyHub struct {
 }
 
 func newTinyHub(files map[string]string) *tinyHub {
-	return &tinyHub{files: files, role: "write", branches: map[string]string{}, open: map[string]int{},
+	return &tinyHub{files: files, role: "write", branches: map[string]string{}, open: map[string]int{}, merged: map[string]int{},
 		commits: map[string]string{}, trees: map[string][]revert.Change{}}
 }
 
@@ -111,6 +112,17 @@ func (h *tinyHub) FindOpen(_ context.Context, head, base string) (*PullRequest, 
 	return nil, nil
 }
 
+func (h *tinyHub) AnyFrom(_ context.Context, head, base string) (*PullRequest, error) {
+	h.reads++
+	if n, ok := h.open[head]; ok {
+		return &PullRequest{Number: n}, nil
+	}
+	if n, ok := h.merged[head]; ok {
+		return &PullRequest{Number: n, Merged: true}, nil
+	}
+	return nil, nil
+}
+
 func (h *tinyHub) Decorate(context.Context, int, []string, []string, []string) error { return nil }
 
 func (h *tinyHub) MergedHolds(context.Context, int) ([]HoldPullRequest, error) {
@@ -182,6 +194,16 @@ func TestResumeIsIdempotentAndRefusesVisibly(t *testing.T) {
 			image:      "api",
 			wantReason: ReasonNotHeld, wantDetail: "no image is held on main", wantReads: -1,
 		},
+		"resumed already": {
+			setup:      func(h *tinyHub) { h.files[tinyFile] = tinyOriginal; h.merged[branch] = 42 },
+			image:      "api",
+			wantReason: ReasonNotHeld, wantDetail: "api was resumed already: its resume pull request was merged, and nothing holds it on main any more", wantReads: -1,
+		},
+		"resumed already, named by its policy": {
+			setup:      func(h *tinyHub) { h.files[tinyFile] = tinyOriginal; h.merged[branch] = 42 },
+			image:      "flux-system:api",
+			wantReason: ReasonNotHeld, wantDetail: "flux-system:api was resumed already", wantReads: -1,
+		},
 		"another image is not held": {
 			image:      "web",
 			wantReason: ReasonNotHeld, wantDetail: "web is not held on main; held: api", wantReads: -1,
@@ -225,6 +247,9 @@ func TestResumeIsIdempotentAndRefusesVisibly(t *testing.T) {
 				r, ok := err.(*Refusal)
 				if !ok || r.Reason != tc.wantReason || !strings.Contains(r.Detail, tc.wantDetail) {
 					t.Fatalf("got %+v, %v; want a %q refusal saying %q", out, err, tc.wantReason, tc.wantDetail)
+				}
+				if resumed := strings.Contains(tc.wantDetail, "resumed already"); resumed != (r.Resumed != nil) || resumed && r.Resumed.Number != 42 {
+					t.Errorf("the refusal names the resume pull request %+v", r.Resumed)
 				}
 				if len(h.opened) != 0 {
 					t.Errorf("a refused resume opened %+v", h.opened)
