@@ -63,7 +63,7 @@ func runComment(ctx context.Context, b *Base, e commentEvent, newThread func(*gi
 	owner, name := e.repo.GetOwner().GetLogin(), e.repo.GetName()
 	repo := githubapi.NewRepo(client, owner, name)
 	t := newThread(repo)
-	admitted, refusal, err := admitCommenter(ctx, repo, e, requester)
+	admitted, role, refusal, err := admitCommenter(ctx, repo, e, requester)
 	switch {
 	case err != nil:
 		return err // nothing was written; a redelivery asks again
@@ -76,7 +76,9 @@ func runComment(ctx context.Context, b *Base, e commentEvent, newThread func(*gi
 		return err
 	}
 
-	reply, err := answer(ctx, b, client, repo, e, cmd, requester)
+	// The role read to admit the author answers the rollback's own check.
+	svc := newService(repo).WithRole(requester, role)
+	reply, err := answer(ctx, b, client, svc, repo, e, cmd, requester)
 	if err != nil {
 		// The failure is told where the command was typed, and returned so
 		// that the delivery is recorded as failed and can be redelivered.
@@ -89,7 +91,7 @@ func runComment(ctx context.Context, b *Base, e commentEvent, newThread func(*gi
 }
 
 // answer carries out a command and words the reply.
-func answer(ctx context.Context, b *Base, client *github.Client, repo *githubapi.Repo, e commentEvent, cmd command.Command, requester string) (string, error) {
+func answer(ctx context.Context, b *Base, client *github.Client, svc *rollback.Service, repo *githubapi.Repo, e commentEvent, cmd command.Command, requester string) (string, error) {
 	switch cmd.Kind {
 	case command.Help:
 		return command.HelpText(), nil
@@ -103,6 +105,13 @@ func answer(ctx context.Context, b *Base, client *github.Client, repo *githubapi
 	}
 
 	defaultBranch := e.repo.GetDefaultBranch()
+	if cmd.SHA != "" {
+		// The commit and the branch head are read while the configuration
+		// is, as for a click.
+		readCtx, stopReads := context.WithCancel(ctx)
+		defer stopReads()
+		svc = svc.Prefetch(readCtx, requester, cmd.SHA, defaultBranch)
+	}
 	cfg, err := b.loadConfig(ctx, client, repo.Owner(), repo.Name(), defaultBranch)
 	if err != nil {
 		return "", err
@@ -114,7 +123,6 @@ func answer(ctx context.Context, b *Base, client *github.Client, repo *githubapi
 		return "flux-rollback is disabled in this repository's configuration.", nil
 	}
 
-	svc := newService(repo)
 	if cmd.Kind == command.Status || cmd.Kind == command.Resume {
 		return answerHold(ctx, svc, cfg, cmd, defaultBranch, requester)
 	}

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -902,5 +903,46 @@ func TestCommentReplyToAHugeCommandFitsInAComment(t *testing.T) {
 	res = commandIssueComment(t, e, e.repo.Repo, e.repo.AddIssue("Roll back"), sandbox.Human.Login, "/rollback "+strings.Repeat("é", 200))
 	if reply := res.onlyReply(t); !strings.HasPrefix(reply, "I don't know `/rollback "+strings.Repeat("é", 95)+"…`.") {
 		t.Errorf("reply = %.300q", reply)
+	}
+}
+
+// commentRoutes are the requests of `/rollback <sha>` on an issue, for the
+// release of TestClickCostListsEveryRequest: the author's role (read once:
+// it answers the rollback's own check too), the reaction, the configuration
+// with the commit and the head read alongside it, the parent's tree, the
+// commit, the branch, the pull request and the reply.
+var commentRoutes = []string{
+	roleRoute,
+	"POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+	"GET /repos/{owner}/{repo}/contents/{path}",
+	"GET /repos/{owner}/{repo}",
+	"GET /repos/{owner}/{repo}/commits/{ref}",
+	"GET /repos/{owner}/{repo}/compare/{basehead}",
+	"GET /repos/{owner}/{repo}/git/commits/{commit_sha}",
+	"POST /repos/{owner}/{repo}/git/commits",
+	"POST /repos/{owner}/{repo}/git/refs",
+	"POST /repos/{owner}/{repo}/pulls",
+	"POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
+}
+
+func TestCommentCostListsEveryRequest(t *testing.T) {
+	e := start(t, func(c *server.Config) {
+		hold := false
+		c.Rollback.Defaults.Hold = &hold
+	})
+	release, err := e.repo.ReleaseV2(e.ctx, "1.5.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := e.repo.AddIssue("Roll back")
+	res := commandIssueComment(t, e, e.repo.Repo, issue, sandbox.Human.Login, "/rollback "+release[:7])
+	requireAcknowledged(t, e, e.repo.Repo, res)
+	rollbackPull(t, e.repo.Repo, "rollback-"+release[:7])
+	var got []string
+	for _, r := range res.calls {
+		got = append(got, r.Route)
+	}
+	if want := slices.Sorted(slices.Values(commentRoutes)); !slices.Equal(slices.Sorted(slices.Values(got)), want) {
+		t.Errorf("the comment made\n%s\nwant (in any order)\n%s", routes(res.calls), strings.Join(commentRoutes, "\n"))
 	}
 }

@@ -30,22 +30,23 @@ import (
 // insiders are the author associations of people the repository trusts.
 var insiders = map[string]bool{"OWNER": true, "MEMBER": true, "COLLABORATOR": true}
 
-// admitCommenter reports whether the author's command is carried out, and
-// when it is not, the one reply to give ("" for none).
-func admitCommenter(ctx context.Context, repo *githubapi.Repo, e commentEvent, requester string) (bool, string, error) {
-	role, err := repo.Role(ctx, requester)
+// admitCommenter reports whether the author's command is carried out, with
+// the author's role, and when it is not, the one reply to give ("" for
+// none).
+func admitCommenter(ctx context.Context, repo *githubapi.Repo, e commentEvent, requester string) (admitted bool, role, refusal string, err error) {
+	role, err = repo.Role(ctx, requester)
 	if err != nil {
-		return false, "", err
+		return false, "", "", err
 	}
 	if repoconfig.RoleAllows(role, repoconfig.RoleWrite) {
-		return true, "", nil
+		return true, role, "", nil
 	}
 	logger := zerolog.Ctx(ctx).With().Str(logkey.User, requester).Str("role", role).Str("association", e.association).Logger()
 	if role == "none" || role == "" || (!e.repo.GetPrivate() && !insiders[e.association]) {
 		logger.Info().Msg("command from a user without access to the repository ignored")
-		return false, "", nil
+		return false, role, "", nil
 	}
 	logger.Info().Msg("command from a user below the write role refused")
-	return false, report.RefusalReply(&rollback.Refusal{Reason: rollback.ReasonPermission,
+	return false, role, report.RefusalReply(&rollback.Refusal{Reason: rollback.ReasonPermission,
 		Detail: fmt.Sprintf("@%s has the %q role; rolling back needs %q or higher", requester, role, repoconfig.RoleWrite)}), nil
 }

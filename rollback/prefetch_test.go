@@ -143,3 +143,20 @@ func TestPrefetchWaitEndsWithTheContext(t *testing.T) {
 	}
 	close(ports.release)
 }
+
+func TestWithRoleAnswersTheRoleReadAlready(t *testing.T) {
+	ports := newReadPorts()
+	close(ports.release)
+	svc := (&rollback.Service{Repo: ports, Permissions: ports}).WithRole("alice", "maintain").Prefetch(context.Background(), "alice", "c1", "main")
+	if role, err := svc.Permissions.Role(context.Background(), "alice"); err != nil || role != "maintain" {
+		t.Fatalf("Role(alice) = %q, %v; want the role read already", role, err)
+	}
+	if role, err := svc.Permissions.Role(context.Background(), "bob"); err != nil || role != "write" {
+		t.Fatalf("Role(bob) = %q, %v; want the port's answer", role, err)
+	}
+	ports.mu.Lock()
+	defer ports.mu.Unlock()
+	if ports.calls["role alice"] != 0 || ports.calls["role bob"] != 1 {
+		t.Errorf("reads %v, want bob's role alone read", ports.calls)
+	}
+}
