@@ -41,7 +41,7 @@ func admitCommenter(ctx context.Context, repo *githubapi.Repo, e commentEvent, r
 	if repoconfig.RoleAllows(role, repoconfig.RoleWrite) {
 		return true, role, "", nil
 	}
-	logger := zerolog.Ctx(ctx).With().Str(logkey.User, requester).Str("role", role).Str("association", e.association).Logger()
+	logger := zerolog.Ctx(ctx).With().Str(logkey.User, requester).Str(logkey.Role, role).Str(logkey.Association, e.association).Logger()
 	if role == "none" || role == "" || (!e.repo.GetPrivate() && !insiders[e.association]) {
 		logger.Info().Msg("command from a user without access to the repository ignored")
 		return false, role, "", nil

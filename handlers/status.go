@@ -41,7 +41,9 @@ func (h *Status) Handle(ctx context.Context, eventType, deliveryID string, paylo
 		Context: event.GetContext(), State: event.GetState(), Description: event.GetDescription(),
 		TargetURL: event.GetTargetURL(), Time: event.GetUpdatedAt().Time, Commit: event.GetSHA(),
 	}
-	logger := zerolog.Ctx(ctx).With().Str(logkey.SHA, ev.Commit).Str(logkey.StatusContext, ev.Context).Str(logkey.StatusState, ev.State).Logger()
+	// The status's commit has a key of its own: the lines about each
+	// release it blames add that release under logkey.SHA.
+	logger := zerolog.Ctx(ctx).With().Str(logkey.StatusSHA, ev.Commit).Str(logkey.StatusContext, ev.Context).Str(logkey.StatusState, ev.State).Logger()
 	ctx = logger.WithContext(ctx)
 
 	// Statuses of CI and other tools are the bulk of these events: they are

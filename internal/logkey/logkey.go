@@ -8,6 +8,7 @@ package logkey
 const (
 	Action        = "action"         // the webhook's action
 	Address       = "address"        // the address the server listens on
+	Association   = "association"    // a comment author's author_association
 	After         = "after"          // a push's new head
 	Before        = "before"         // a push's old head
 	Branch        = "branch"         // a git branch name
@@ -22,14 +23,17 @@ const (
 	Identifier    = "identifier"     // a check run action's identifier
 	Images        = "images"         // a number of image references
 	Metric        = "metric"         // a metric family's name
+	Panic         = "panic"          // a recovered panic's value
 	PullRequest   = "pull_request"   // a pull request number
 	Reason        = "reason"         // why something was refused or skipped
 	Ref           = "ref"            // a git ref
 	Releases      = "releases"       // a number of release commits
+	Role          = "role"           // a user's role in the repository
 	SHA           = "sha"            // the commit acted on
 	Source        = "source"         // where a configuration came from
 	Stack         = "stack"          // a recovered panic's stack
 	StatusContext = "status_context" // a commit status's context
+	StatusSHA     = "status_sha"     // the commit a commit status was posted on
 	StatusState   = "status_state"   // a commit status's state
 	Warned        = "warned"         // releases whose check run shows Flux failing
 	User          = "user"           // the GitHub login that asked

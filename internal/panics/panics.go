@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 
 	"github.com/rs/zerolog"
+
+	"github.com/fluxrollback/flux-rollback/internal/logkey"
 )
 
 var recovered atomic.Int64
@@ -38,7 +40,7 @@ func Recover(ctx context.Context, what string, errp *error) {
 	}
 	recovered.Add(1)
 	e := &Error{What: what, Value: r, Stack: string(debug.Stack())}
-	zerolog.Ctx(ctx).Error().Str("stack", e.Stack).Str("panic", fmt.Sprint(r)).Msg(what + " panicked")
+	zerolog.Ctx(ctx).Error().Str(logkey.Stack, e.Stack).Str(logkey.Panic, fmt.Sprint(r)).Msg(what + " panicked")
 	if errp != nil {
 		*errp = e
 	}
