@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/fluxrollback/flux-rollback/internal/logkey"
 
@@ -14,7 +13,6 @@ import (
 
 	"github.com/fluxrollback/flux-rollback/command"
 	"github.com/fluxrollback/flux-rollback/githubapi"
-	"github.com/fluxrollback/flux-rollback/internal/markdown"
 	"github.com/fluxrollback/flux-rollback/report"
 	"github.com/fluxrollback/flux-rollback/rollback"
 )
@@ -96,10 +94,10 @@ func answer(ctx context.Context, b *Base, client *github.Client, svc *rollback.S
 	case command.Help:
 		return command.HelpText(), nil
 	case command.Unknown:
-		return fmt.Sprintf("I don't know %s.\n\n%s", markdown.Code(echo(cmd.Raw)), command.HelpText()), nil
+		return report.UnknownCommandReply(cmd.Raw, command.HelpText()), nil
 	case command.Here:
 		if e.commit == "" {
-			return fmt.Sprintf("%s alone works on a commit's comments; here, name the commit or the image.\n\n%s", markdown.Code("/rollback"), command.HelpText()), nil
+			return report.NoCommitHereReply(command.HelpText()), nil
 		}
 		cmd.SHA = e.commit
 	}
@@ -120,7 +118,7 @@ func answer(ctx context.Context, b *Base, client *github.Client, svc *rollback.S
 		return report.RefusedBrokenConfigReply(cfg.Source, cfg.problem), nil
 	}
 	if !cfg.enabled() {
-		return "flux-rollback is disabled in this repository's configuration.", nil
+		return report.DisabledReply, nil
 	}
 
 	if cmd.Kind == command.Status || cmd.Kind == command.Resume {
@@ -152,22 +150,4 @@ func answer(ctx context.Context, b *Base, client *github.Client, svc *rollback.S
 		return "", err
 	}
 	return report.OutcomeText(out, requester), nil
-}
-
-// maxEcho bounds how much of a command a reply quotes, so that a reply to
-// the longest comment still fits in one (GitHub refuses comments longer
-// than 65,536 characters).
-const maxEcho = 200
-
-// echo shortens text quoted from a comment to maxEcho bytes, cutting
-// between characters.
-func echo(s string) string {
-	if len(s) <= maxEcho {
-		return s
-	}
-	cut := maxEcho
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }

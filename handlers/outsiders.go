@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/rs/zerolog"
 
@@ -47,6 +46,5 @@ func admitCommenter(ctx context.Context, repo *githubapi.Repo, e commentEvent, r
 		return false, role, "", nil
 	}
 	logger.Info().Msg("command from a user below the write role refused")
-	return false, role, report.RefusalReply(&rollback.Refusal{Reason: rollback.ReasonPermission,
-		Detail: fmt.Sprintf("@%s has the %q role; rolling back needs %q or higher", requester, role, repoconfig.RoleWrite)}), nil
+	return false, role, report.RefusalReply(rollback.RoleRefusal(requester, role, repoconfig.RoleWrite)), nil
 }

@@ -430,3 +430,37 @@ func holdSentence(h *rollback.Hold) string {
 	}
 	return "Flux releases the newer image again unless its automation for that image is held by hand: the pull request says how.\n"
 }
+
+// UnknownCommandReply answers a /rollback command that is not one, quoting
+// it (shortened) and then help.
+func UnknownCommandReply(raw, help string) string {
+	return fmt.Sprintf("I don't know %s.\n\n%s", markdown.Code(echo(raw)), help)
+}
+
+// NoCommitHereReply answers /rollback alone where no commit is meant: it
+// means the commented commit only on a commit's comments.
+func NoCommitHereReply(help string) string {
+	return fmt.Sprintf("%s alone works on a commit's comments; here, name the commit or the image.\n\n%s", markdown.Code("/rollback"), help)
+}
+
+// DisabledReply answers a command in a repository whose configuration turns
+// flux-rollback off.
+const DisabledReply = "flux-rollback is disabled in this repository's configuration."
+
+// maxEcho bounds how much of a command a reply quotes, so that a reply to
+// the longest comment still fits in one (GitHub refuses comments longer
+// than 65,536 characters).
+const maxEcho = 200
+
+// echo shortens text quoted from a comment to maxEcho bytes, cutting
+// between characters.
+func echo(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

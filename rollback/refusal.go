@@ -44,6 +44,13 @@ type Refusal struct {
 	Resumed *PullRequest
 }
 
+// RoleRefusal refuses user, whose role in the repository is role, what
+// needs the minimum role or a higher one.
+func RoleRefusal(user, role, minimum string) *Refusal {
+	return &Refusal{Reason: ReasonPermission,
+		Detail: fmt.Sprintf("@%s has the %q role; rolling back needs %q or higher", user, role, minimum)}
+}
+
 func (r *Refusal) Error() string { return fmt.Sprintf("%s: %s", r.Reason, r.Detail) }
 
 // refuseRevert turns the revert engine's refusals into a Refusal and passes

@@ -189,10 +189,7 @@ func (s *Service) authorize(ctx context.Context, req Request) error {
 		return fmt.Errorf("read permission of %s: %w", req.Requester, err)
 	}
 	if !repoconfig.RoleAllows(role, req.Config.MinimumRole) {
-		return &Refusal{
-			Reason: ReasonPermission,
-			Detail: fmt.Sprintf("@%s has the %q role; rolling back needs %q or higher", req.Requester, role, req.Config.MinimumRole),
-		}
+		return RoleRefusal(req.Requester, role, req.Config.MinimumRole)
 	}
 	return nil
 }
