@@ -280,6 +280,26 @@ func (m *memoReader) Blob(ctx context.Context, sha string) ([]byte, error) {
 	return b, err
 }
 
+// readRegularFile reads file at commit through its directory's listing and
+// its blob. The mode is "" (and the content nil) where the commit has no
+// regular file there.
+func readRegularFile(ctx context.Context, r revert.Reader, commit, file string) ([]byte, string, error) {
+	dir, name := path.Split(file)
+	entries, err := r.Dir(ctx, commit, strings.TrimSuffix(dir, "/"))
+	if err != nil {
+		return nil, "", err
+	}
+	e, ok := entries[name]
+	if !ok || (e.Mode != "100644" && e.Mode != "100755") {
+		return nil, "", nil
+	}
+	b, err := r.Blob(ctx, e.SHA)
+	if err != nil {
+		return nil, "", err
+	}
+	return b, e.Mode, nil
+}
+
 // holdInputs reads, for each YAML file a revert writes, its content on
 // the head and after the revert: the blobs the revert engine read are not
 // read again, and the others are read together.
@@ -308,20 +328,11 @@ func holdInputs(ctx context.Context, r *memoReader, head string, changes []rever
 		}
 		g.Go(func() (err error) {
 			defer panics.Recover(gctx, "read "+in.path+" on the head", &err)
-			dir, name := path.Split(in.path)
-			entries, err := r.Dir(gctx, head, strings.TrimSuffix(dir, "/"))
+			// Where the head has no such file, the revert adds it.
+			in.before, _, err = readRegularFile(gctx, r, head, in.path)
 			if err != nil {
 				return fmt.Errorf("read %s on the head: %w", in.path, err)
 			}
-			e, ok := entries[name]
-			if !ok || (e.Mode != "100644" && e.Mode != "100755") {
-				return nil // the revert adds the file
-			}
-			b, err := r.Blob(gctx, e.SHA)
-			if err != nil {
-				return fmt.Errorf("read %s on the head: %w", in.path, err)
-			}
-			in.before = b
 			return nil
 		})
 	}

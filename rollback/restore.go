@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 
@@ -150,19 +149,13 @@ func (s *Service) restore(ctx context.Context, req Request, rel *release.Release
 	var changes []revert.Change
 	var inputs []holdInput
 	for _, file := range files {
-		dir, name := path.Split(file)
-		entries, err := s.Repo.Dir(ctx, head.SHA, strings.TrimSuffix(dir, "/"))
+		content, mode, err := readRegularFile(ctx, s.Repo, head.SHA, file)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", file, err)
 		}
-		entry, ok := entries[name]
-		if !ok || (entry.Mode != "100644" && entry.Mode != "100755") {
+		if mode == "" {
 			return nil, &Refusal{Reason: ReasonMissingImage, Commit: plan.commit.SHA,
 				Detail: fmt.Sprintf("%s no longer exists on %s, so its image references cannot be restored", file, req.Branch)}
-		}
-		content, err := s.Repo.Blob(ctx, entry.SHA)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", file, err)
 		}
 		restored, err := release.RestoreFile(content, byFile[file])
 		var missing *release.MissingReferenceError
@@ -173,9 +166,9 @@ func (s *Service) restore(ctx context.Context, req Request, rel *release.Release
 			return nil, fmt.Errorf("restore images in %s: %w", file, err)
 		}
 		if !bytes.Equal(restored.Content, content) {
-			changes = append(changes, revert.Change{Path: file, Mode: entry.Mode, Content: restored.Content})
+			changes = append(changes, revert.Change{Path: file, Mode: mode, Content: restored.Content})
 			plan.renamed = append(plan.renamed, restored.Renamed...)
-			inputs = append(inputs, holdInput{path: file, mode: entry.Mode, before: content, after: restored.Content})
+			inputs = append(inputs, holdInput{path: file, mode: mode, before: content, after: restored.Content})
 		}
 	}
 	if len(changes) == 0 {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -240,20 +239,10 @@ func (s *Service) readFiles(ctx context.Context, commit string, files []string) 
 	for i, file := range files {
 		g.Go(func() (err error) {
 			defer panics.Recover(gctx, "read "+file, &err)
-			dir, name := path.Split(file)
-			entries, err := s.Repo.Dir(gctx, commit, strings.TrimSuffix(dir, "/"))
+			contents[i], modes[i], err = readRegularFile(gctx, s.Repo, commit, file)
 			if err != nil {
 				return fmt.Errorf("read %s: %w", file, err)
 			}
-			e, ok := entries[name]
-			if !ok || (e.Mode != "100644" && e.Mode != "100755") {
-				return nil
-			}
-			b, err := s.Repo.Blob(gctx, e.SHA)
-			if err != nil {
-				return fmt.Errorf("read %s: %w", file, err)
-			}
-			contents[i], modes[i] = b, e.Mode
 			return nil
 		})
 	}
@@ -262,7 +251,7 @@ func (s *Service) readFiles(ctx context.Context, commit string, files []string) 
 	}
 	out, outModes := map[string][]byte{}, map[string]string{}
 	for i, f := range files {
-		if contents[i] != nil {
+		if modes[i] != "" {
 			out[f], outModes[f] = contents[i], modes[i]
 		}
 	}
