@@ -248,36 +248,29 @@ func (m *memoReader) forRevert() revert.Reader {
 }
 
 func (m *memoReader) Dir(ctx context.Context, commit, dir string) (map[string]revert.Entry, error) {
-	key := commit + ":" + dir
-	m.mu.Lock()
-	entries, ok := m.dirs[key]
-	m.mu.Unlock()
-	if ok {
-		return entries, nil
-	}
-	entries, err := m.Reader.Dir(ctx, commit, dir)
-	if err == nil {
-		m.mu.Lock()
-		m.dirs[key] = entries
-		m.mu.Unlock()
-	}
-	return entries, err
+	return remember(&m.mu, m.dirs, commit+":"+dir, func() (map[string]revert.Entry, error) { return m.Reader.Dir(ctx, commit, dir) })
 }
 
 func (m *memoReader) Blob(ctx context.Context, sha string) ([]byte, error) {
-	m.mu.Lock()
-	b, ok := m.blobs[sha]
-	m.mu.Unlock()
+	return remember(&m.mu, m.blobs, sha, func() ([]byte, error) { return m.Reader.Blob(ctx, sha) })
+}
+
+// remember answers key from cache, or reads it and keeps what was read.
+// Two concurrent first reads of one key both read; both get the same answer.
+func remember[T any](mu *sync.Mutex, cache map[string]T, key string, read func() (T, error)) (T, error) {
+	mu.Lock()
+	v, ok := cache[key]
+	mu.Unlock()
 	if ok {
-		return b, nil
+		return v, nil
 	}
-	b, err := m.Reader.Blob(ctx, sha)
+	v, err := read()
 	if err == nil {
-		m.mu.Lock()
-		m.blobs[sha] = b
-		m.mu.Unlock()
+		mu.Lock()
+		cache[key] = v
+		mu.Unlock()
 	}
-	return b, err
+	return v, err
 }
 
 // readRegularFile reads file at commit through its directory's listing and
