@@ -141,13 +141,19 @@ func answer(ctx context.Context, b *Base, client *github.Client, svc *rollback.S
 		out, err = svc.Revert(ctx, req)
 	}
 
-	var refusal *rollback.Refusal
-	switch {
-	case errors.As(err, &refusal):
-		zerolog.Ctx(ctx).Info().Str(logkey.Reason, string(refusal.Reason)).Msg("rollback refused")
-		return report.RefusalReply(refusal), nil
-	case err != nil:
-		return "", err
+	if err != nil {
+		return refusalReply(ctx, "rollback", err)
 	}
 	return report.OutcomeText(out, requester), nil
+}
+
+// refusalReply words a refused command's reply, and logs the refusal; any
+// other error is returned as it is.
+func refusalReply(ctx context.Context, what string, err error) (string, error) {
+	var refusal *rollback.Refusal
+	if !errors.As(err, &refusal) {
+		return "", err
+	}
+	zerolog.Ctx(ctx).Info().Str(logkey.Reason, string(refusal.Reason)).Msg(what + " refused")
+	return report.RefusalReply(refusal), nil
 }

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/google/go-github/v57/github"
@@ -101,13 +100,8 @@ func answerHold(ctx context.Context, svc *rollback.Service, cfg *repoConfig, cmd
 	out, err := svc.Resume(ctx, rollback.ResumeRequest{
 		Branch: branch, Requester: requester, Config: cfg.Config, Image: cmd.Image, Policy: cmd.Policy,
 	})
-	var refusal *rollback.Refusal
-	switch {
-	case errors.As(err, &refusal):
-		zerolog.Ctx(ctx).Info().Str(logkey.Reason, string(refusal.Reason)).Msg("resume refused")
-		return report.RefusalReply(refusal), nil
-	case err != nil:
-		return "", err
+	if err != nil {
+		return refusalReply(ctx, "resume", err)
 	}
 	return report.ResumeText(out, requester), nil
 }
