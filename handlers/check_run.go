@@ -80,9 +80,8 @@ func (h *CheckRun) act(ctx context.Context, event github.CheckRunEvent, restore 
 	if err != nil {
 		return err
 	}
-	readCtx, stopReads := context.WithCancel(ctx)
+	svc, stopReads := newService(c.repo).Prefetch(ctx, c.requester, c.sha, c.suiteBranch)
 	defer stopReads()
-	svc := newService(c.repo).Prefetch(readCtx, c.requester, c.sha, c.suiteBranch)
 	words := clickWords{
 		what:         "rollback",
 		inProgress:   report.InProgress(c.requester, restore),

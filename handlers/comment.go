@@ -106,9 +106,9 @@ func answer(ctx context.Context, b *Base, client *github.Client, svc *rollback.S
 	if cmd.SHA != "" {
 		// The commit and the branch head are read while the configuration
 		// is, as for a click.
-		readCtx, stopReads := context.WithCancel(ctx)
+		var stopReads func()
+		svc, stopReads = svc.Prefetch(ctx, requester, cmd.SHA, defaultBranch)
 		defer stopReads()
-		svc = svc.Prefetch(readCtx, requester, cmd.SHA, defaultBranch)
 	}
 	cfg, err := b.loadConfig(ctx, client, repo.Owner(), repo.Name(), defaultBranch)
 	if err != nil {

@@ -15,9 +15,12 @@ import (
 //
 // The returned Service answers exactly those reads from the results and
 // passes every other call to s's ports; use it for one request. The reads
-// go on with ctx; their goroutines recover from a panic and report it as
-// the read's error.
-func (s *Service) Prefetch(ctx context.Context, requester, commit, branch string) *Service {
+// go on with ctx until stop, which ends those still running and waits for
+// them, so that every request is finished before the event is answered
+// (a read the request did not need is cut short, not left running). Their
+// goroutines recover from a panic and report it as the read's error.
+func (s *Service) Prefetch(ctx context.Context, requester, commit, branch string) (svc *Service, stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
 	p := &prefetched{
 		Repository:  s.Repo,
 		Permissions: s.Permissions,
@@ -28,7 +31,12 @@ func (s *Service) Prefetch(ctx context.Context, requester, commit, branch string
 	}
 	out := *s
 	out.Repo, out.Permissions = p, p
-	return &out
+	return &out, func() {
+		cancel()
+		<-p.role.done
+		<-p.commit.done
+		<-p.head.done
+	}
 }
 
 // WithRole returns a Service that answers user's role with role, read

@@ -98,7 +98,8 @@ func TestPrefetch(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			ports := newReadPorts()
-			svc := (&rollback.Service{Repo: ports, Permissions: ports}).Prefetch(context.Background(), "alice", "c1", "main")
+			svc, stop := (&rollback.Service{Repo: ports, Permissions: ports}).Prefetch(context.Background(), "alice", "c1", "main")
+			defer stop()
 			// All three reads start before anything waits for them.
 			for range 3 {
 				<-ports.started
@@ -125,7 +126,8 @@ func TestPrefetchRecoversFromAPanic(t *testing.T) {
 	ports := newReadPorts()
 	ports.panics = true
 	close(ports.release)
-	svc := (&rollback.Service{Repo: ports, Permissions: ports}).Prefetch(context.Background(), "alice", "c1", "main")
+	svc, stop := (&rollback.Service{Repo: ports, Permissions: ports}).Prefetch(context.Background(), "alice", "c1", "main")
+	defer stop()
 	_, err := svc.Permissions.Role(context.Background(), "alice")
 	var pe *panics.Error
 	if !errors.As(err, &pe) || pe.Value != "boom" {
@@ -135,7 +137,8 @@ func TestPrefetchRecoversFromAPanic(t *testing.T) {
 
 func TestPrefetchWaitEndsWithTheContext(t *testing.T) {
 	ports := newReadPorts() // never released
-	svc := (&rollback.Service{Repo: ports, Permissions: ports}).Prefetch(context.Background(), "alice", "c1", "main")
+	svc, stop := (&rollback.Service{Repo: ports, Permissions: ports}).Prefetch(context.Background(), "alice", "c1", "main")
+	defer stop()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := svc.Repo.Commit(ctx, "c1"); !errors.Is(err, context.Canceled) {
@@ -147,7 +150,8 @@ func TestPrefetchWaitEndsWithTheContext(t *testing.T) {
 func TestWithRoleAnswersTheRoleReadAlready(t *testing.T) {
 	ports := newReadPorts()
 	close(ports.release)
-	svc := (&rollback.Service{Repo: ports, Permissions: ports}).WithRole("alice", "maintain").Prefetch(context.Background(), "alice", "c1", "main")
+	svc, stop := (&rollback.Service{Repo: ports, Permissions: ports}).WithRole("alice", "maintain").Prefetch(context.Background(), "alice", "c1", "main")
+	defer stop()
 	if role, err := svc.Permissions.Role(context.Background(), "alice"); err != nil || role != "maintain" {
 		t.Fatalf("Role(alice) = %q, %v; want the role read already", role, err)
 	}
@@ -158,5 +162,41 @@ func TestWithRoleAnswersTheRoleReadAlready(t *testing.T) {
 	defer ports.mu.Unlock()
 	if ports.calls["role alice"] != 0 || ports.calls["role bob"] != 1 {
 		t.Errorf("reads %v, want bob's role alone read", ports.calls)
+	}
+}
+
+// blockedPorts answer no read until its context ends, and tell each read
+// that ended.
+type blockedPorts struct {
+	readPorts
+	ended chan string
+}
+
+func (p *blockedPorts) wait(ctx context.Context, what string) error {
+	<-ctx.Done()
+	p.ended <- what
+	return ctx.Err()
+}
+
+func (p *blockedPorts) Role(ctx context.Context, user string) (string, error) {
+	return "", p.wait(ctx, "role")
+}
+
+func (p *blockedPorts) Commit(ctx context.Context, sha string) (*rollback.Commit, error) {
+	return nil, p.wait(ctx, "commit")
+}
+
+func (p *blockedPorts) Head(ctx context.Context, branch, commit string) (*rollback.Head, error) {
+	return nil, p.wait(ctx, "head")
+}
+
+// A request that needs none of the reads (a broken configuration) ends
+// them, and no read is left running once stop returns.
+func TestPrefetchStopEndsTheReadsAndWaits(t *testing.T) {
+	ports := &blockedPorts{ended: make(chan string, 3)}
+	_, stop := (&rollback.Service{Repo: ports, Permissions: ports}).Prefetch(context.Background(), "alice", "c1", "main")
+	stop()
+	if n := len(ports.ended); n != 3 {
+		t.Fatalf("%d reads ended when stop returned, want 3", n)
 	}
 }
