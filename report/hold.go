@@ -155,14 +155,9 @@ func ResumeRefused(r *rollback.Refusal) CheckRun {
 // automation that the broken configuration file refused; its button is
 // removed.
 func ResumeRefusedBrokenConfig(source string, problem error) CheckRun {
-	return CheckRun{
-		Name:       HoldCheckRunName,
-		Status:     "completed",
-		Conclusion: "neutral",
-		Title:      "Resume refused: the configuration is invalid",
-		Summary:    BrokenConfigText(source, problem),
-		Actions:    []Action{},
-	}
+	out := RefusedBrokenConfig(source, problem)
+	out.Name, out.Title = HoldCheckRunName, "Resume refused: the configuration is invalid"
+	return out
 }
 
 // ResumeFailed is the hold check run when GitHub failed during a resume.
