@@ -618,36 +618,18 @@ func (s *Service) openBranch(ctx context.Context, req Request, head *Head, branc
 	if err != nil {
 		return nil, false, fmt.Errorf("create commit: %w", err)
 	}
-	err = s.Writer.CreateBranch(ctx, branch, sha)
-	switch {
-	case errors.Is(err, ErrBranchExists):
-		existing, err := s.Writer.BranchCommit(ctx, branch)
-		if err != nil {
-			return nil, false, fmt.Errorf("read existing branch %s: %w", branch, err)
-		}
-		if !strings.Contains(existing.Message, marker) {
-			return nil, false, &Refusal{Reason: ReasonBranchTaken,
-				Detail: fmt.Sprintf("branch %s already exists and does not hold this resume; delete or rename it and try again", branch)}
-		}
-	case err != nil:
-		return nil, false, fmt.Errorf("create branch %s: %w", branch, err)
+	if err := s.claimBranch(ctx, branch, sha, marker, "resume", ""); err != nil {
+		return nil, false, err
 	}
-	opened, err := s.Pulls.Open(ctx, pr)
+	opened, existing, err := s.openPullRequest(ctx, pr)
 	switch {
-	case errors.Is(err, ErrPullRequestExists):
-		opened, err = s.Pulls.FindOpen(ctx, branch, req.Branch)
-		if err != nil {
-			return nil, false, fmt.Errorf("find pull request for %s: %w", branch, err)
-		}
-		if opened == nil {
-			return nil, false, fmt.Errorf("open pull request for %s: GitHub reports one exists but lists none", branch)
-		}
-		return opened, true, nil
 	case errors.Is(err, ErrNoDifference):
 		return nil, false, &Refusal{Reason: ReasonNotHeld,
 			Detail: fmt.Sprintf("branch %s holds nothing that %s does not: the resume was merged already", branch, req.Branch)}
 	case err != nil:
-		return nil, false, fmt.Errorf("open pull request for %s: %w", branch, err)
+		return nil, false, err
+	case existing:
+		return opened, true, nil
 	}
 	p := req.Config.PullRequest
 	if err := s.Pulls.Decorate(ctx, opened.Number, p.Labels, p.Reviewers, p.TeamReviewers); err != nil {

@@ -23,6 +23,7 @@ type tinyHub struct {
 	branches map[string]string // branch -> its head commit's message
 	open     map[string]int    // branch -> open pull request
 	merged   map[string]int    // branch -> merged pull request
+	listLag  int               // lookups that do not list an open pull request yet
 	records  []HoldPullRequest
 	commits  map[string]string // commit -> message
 	trees    map[string][]revert.Change
@@ -106,6 +107,10 @@ func (h *tinyHub) Open(_ context.Context, pr NewPullRequest) (*PullRequest, erro
 }
 
 func (h *tinyHub) FindOpen(_ context.Context, head, base string) (*PullRequest, error) {
+	if h.listLag > 0 {
+		h.listLag--
+		return nil, nil
+	}
 	if n, ok := h.open[head]; ok {
 		return &PullRequest{Number: n}, nil
 	}
@@ -171,6 +176,11 @@ func TestResumeIsIdempotentAndRefusesVisibly(t *testing.T) {
 		"named by its policy":                {image: "flux-system:api", wantNew: true, wantReads: -1},
 		"a second request reports the open pull request": {
 			setup:   func(h *tinyHub) { h.branches[branch] = "Resume\n\n" + marker + "\n"; h.open[branch] = 41 },
+			image:   "api",
+			wantOld: true, wantReads: -1,
+		},
+		"another replica's pull request, listed a moment later": {
+			setup:   func(h *tinyHub) { h.open[branch] = 41; h.listLag = 1 },
 			image:   "api",
 			wantOld: true, wantReads: -1,
 		},

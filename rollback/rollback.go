@@ -290,37 +290,16 @@ func (s *Service) commitAndOpen(ctx context.Context, req Request, commit *Commit
 			return nil, fmt.Errorf("create the hold commit: %w", err)
 		}
 	}
-	err = s.Writer.CreateBranch(ctx, branch, sha)
-	switch {
-	case errors.Is(err, ErrBranchExists):
-		// Another request won the race, or a crash left the branch without a
-		// pull request. Only a branch holding this very rollback is reused.
-		existing, err := s.Writer.BranchCommit(ctx, branch)
-		if err != nil {
-			return nil, fmt.Errorf("read existing branch %s: %w", branch, err)
-		}
-		if !strings.Contains(existing.Message, marker) {
-			return nil, &Refusal{Reason: ReasonBranchTaken, Commit: commit.SHA,
-				Detail: fmt.Sprintf("branch %s already exists and does not hold this rollback; delete or rename it and try again", branch)}
-		}
-	case err != nil:
-		return nil, fmt.Errorf("create branch %s: %w", branch, err)
+	if err := s.claimBranch(ctx, branch, sha, marker, "rollback", commit.SHA); err != nil {
+		return nil, err
 	}
-
-	opened, err := s.Pulls.Open(ctx, pr)
-	existing := false
+	opened, existing, err := s.openPullRequest(ctx, pr)
 	switch {
-	case errors.Is(err, ErrPullRequestExists):
-		opened, err = s.findOpened(ctx, branch, req.Branch)
-		if err != nil {
-			return nil, err
-		}
-		existing = true
 	case errors.Is(err, ErrNoDifference):
 		return nil, &Refusal{Reason: ReasonNothingToRevert, Commit: commit.SHA,
 			Detail: fmt.Sprintf("branch %s holds nothing that %s does not: the rollback was merged already", branch, req.Branch)}
 	case err != nil:
-		return nil, fmt.Errorf("open pull request for %s: %w", branch, err)
+		return nil, err
 	}
 	p := req.Config.PullRequest
 	reviewers, err := s.reviewers(ctx, req, commit)
@@ -344,6 +323,47 @@ func (s *Service) commitAndOpen(ctx context.Context, req Request, commit *Commit
 		out.Hold = plan.hold
 	}
 	return out, nil
+}
+
+// claimBranch points the new branch at sha. Where the branch exists
+// already (another request won the race, or a crash left it without a pull
+// request), it is reused only if its head commit carries marker, the line
+// that identifies this very rollback or resume (what); a branch holding
+// anything else is refused rather than taken over.
+func (s *Service) claimBranch(ctx context.Context, branch, sha, marker, what, commit string) error {
+	err := s.Writer.CreateBranch(ctx, branch, sha)
+	switch {
+	case errors.Is(err, ErrBranchExists):
+		existing, err := s.Writer.BranchCommit(ctx, branch)
+		if err != nil {
+			return fmt.Errorf("read existing branch %s: %w", branch, err)
+		}
+		if !strings.Contains(existing.Message, marker) {
+			return &Refusal{Reason: ReasonBranchTaken, Commit: commit,
+				Detail: fmt.Sprintf("branch %s already exists and does not hold this %s; delete or rename it and try again", branch, what)}
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("create branch %s: %w", branch, err)
+	}
+	return nil
+}
+
+// openPullRequest opens pr, or finds the one an earlier request opened from
+// its branch (existing). ErrNoDifference is returned as it is: the branch
+// was merged already.
+func (s *Service) openPullRequest(ctx context.Context, pr NewPullRequest) (opened *PullRequest, existing bool, err error) {
+	opened, err = s.Pulls.Open(ctx, pr)
+	switch {
+	case errors.Is(err, ErrPullRequestExists):
+		opened, err = s.findOpened(ctx, pr.Head, pr.Base)
+		return opened, true, err
+	case errors.Is(err, ErrNoDifference):
+		return nil, false, err
+	case err != nil:
+		return nil, false, fmt.Errorf("open pull request for %s: %w", pr.Head, err)
+	}
+	return opened, false, nil
 }
 
 // RevertRequest is the revert engine's request to undo commit on head: every
