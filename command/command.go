@@ -21,10 +21,11 @@
 //
 // Images are references as the OCI distribution grammar defines them (a
 // lower-case path, with or without a registry host and port). A word of 7 to
-// 40 hexadecimal digits is always a commit, never an image, and "help" is
-// always Help: an image with such a name is named with its registry or path,
-// or with a tag; so are "status" and "resume". An all-hexadecimal word longer than 40 digits is Unknown, as
-// it is neither a Git commit SHA nor a sensible image name.
+// 40 hexadecimal digits is always a commit, never an image, and "help",
+// "status" and "resume" are always those commands: an image with such a
+// name is named with its registry or path, or with a tag. An
+// all-hexadecimal word longer than 40 digits is Unknown, as it is neither a
+// Git commit SHA nor a sensible image name.
 //
 // Lines that GitHub does not show as plain text are not commands: code
 // blocks and code spans, block quotes, HTML comments and HTML elements that
