@@ -126,12 +126,11 @@ func (h *CheckRun) newClick(ctx context.Context, event github.CheckRunEvent) (co
 	run := event.GetCheckRun()
 	c := &click{runID: run.GetID(), requester: event.GetSender().GetLogin(), sha: run.GetHeadSHA()}
 	ctx, _ = withKeys(ctx, c.sha, c.requester)
-	client, err := h.NewInstallationClient(event.GetInstallation().GetID())
+	var err error
+	c.client, c.repo, err = h.repository(event.GetInstallation().GetID(), event.GetRepo().GetOwner().GetLogin(), event.GetRepo().GetName())
 	if err != nil {
-		return ctx, nil, fmt.Errorf("create installation client: %w", err)
+		return ctx, nil, err
 	}
-	c.client = client
-	c.repo = githubapi.NewRepo(client, event.GetRepo().GetOwner().GetLogin(), event.GetRepo().GetName())
 	c.defaultBranch = event.GetRepo().GetDefaultBranch()
 	c.suiteBranch = run.GetCheckSuite().GetHeadBranch()
 	if c.suiteBranch == "" {

@@ -10,8 +10,6 @@ import (
 	"github.com/google/go-github/v57/github"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
-
-	"github.com/fluxrollback/flux-rollback/githubapi"
 )
 
 // CheckSuite recreates the Rollback check run when someone re-runs all
@@ -46,12 +44,11 @@ func (h *CheckSuite) Handle(ctx context.Context, eventType, deliveryID string, p
 // otherwise.
 func recheck(ctx context.Context, base *Base, installationID int64, r *github.Repository, sha, headBranch string) error {
 	ctx, logger := withKeys(ctx, sha, "")
-	client, err := base.NewInstallationClient(installationID)
-	if err != nil {
-		return fmt.Errorf("create installation client: %w", err)
-	}
 	owner, name, defaultBranch := r.GetOwner().GetLogin(), r.GetName(), r.GetDefaultBranch()
-	repo := githubapi.NewRepo(client, owner, name)
+	client, repo, err := base.repository(installationID, owner, name)
+	if err != nil {
+		return err
+	}
 	cfg, err := base.loadConfig(ctx, client, owner, name, defaultBranch)
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/fluxrollback/flux-rollback/internal/logkey"
@@ -54,12 +53,10 @@ func runComment(ctx context.Context, b *Base, e commentEvent, newThread func(*gi
 	requester := e.author.GetLogin()
 	ctx, logger := withKeys(ctx, cmd.SHA, requester)
 
-	client, err := b.NewInstallationClient(e.installationID)
+	client, repo, err := b.repository(e.installationID, e.repo.GetOwner().GetLogin(), e.repo.GetName())
 	if err != nil {
-		return fmt.Errorf("create installation client: %w", err)
+		return err
 	}
-	owner, name := e.repo.GetOwner().GetLogin(), e.repo.GetName()
-	repo := githubapi.NewRepo(client, owner, name)
 	t := newThread(repo)
 	admitted, role, refusal, err := admitCommenter(ctx, repo, e, requester)
 	switch {

@@ -68,11 +68,10 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 	if owner == "" {
 		owner = event.GetRepo().GetOwner().GetName()
 	}
-	client, err := h.NewInstallationClient(event.GetInstallation().GetID())
+	client, repo, err := h.repository(event.GetInstallation().GetID(), owner, name)
 	if err != nil {
-		return fmt.Errorf("create installation client: %w", err)
+		return err
 	}
-	repo := githubapi.NewRepo(client, owner, name)
 	defaultBranch := event.GetRepo().GetDefaultBranch()
 
 	cfg, err := h.loadConfig(ctx, client, owner, name, defaultBranch)

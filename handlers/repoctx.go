@@ -26,6 +26,16 @@ func (b *Base) concurrency() int {
 	return defaultConcurrency
 }
 
+// repository makes the installation's client and the adapter of its
+// repository owner/name.
+func (b *Base) repository(installationID int64, owner, name string) (*github.Client, *githubapi.Repo, error) {
+	client, err := b.NewInstallationClient(installationID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create installation client: %w", err)
+	}
+	return client, githubapi.NewRepo(client, owner, name), nil
+}
+
 // repoConfig is a repository's effective configuration, or why it is broken.
 type repoConfig struct {
 	repoconfig.Fetched

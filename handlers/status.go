@@ -66,11 +66,10 @@ func (h *Status) Handle(ctx context.Context, eventType, deliveryID string, paylo
 	}
 
 	owner, name := event.GetRepo().GetOwner().GetLogin(), event.GetRepo().GetName()
-	client, err := h.NewInstallationClient(event.GetInstallation().GetID())
+	client, repo, err := h.repository(event.GetInstallation().GetID(), owner, name)
 	if err != nil {
-		return fmt.Errorf("create installation client: %w", err)
+		return err
 	}
-	repo := githubapi.NewRepo(client, owner, name)
 	defaultBranch := event.GetRepo().GetDefaultBranch()
 	cfg, err := h.loadConfig(ctx, client, owner, name, defaultBranch)
 	switch {
