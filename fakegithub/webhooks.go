@@ -902,7 +902,8 @@ func (g *GitHub) redeliver(c *call) {
 	}
 	// The app's answer is recorded on the new delivery; the API call itself
 	// succeeds once the attempt was made.
-	if _, err := g.Redeliver(c.r.Context(), d.ID); err != nil {
+	// GitHub delivers whatever becomes of the API request.
+	if _, err := g.Redeliver(context.WithoutCancel(c.r.Context()), d.ID); err != nil {
 		var de *DeliveryError
 		if !errors.As(err, &de) {
 			c.fail(http.StatusInternalServerError, "Server Error")

@@ -26,6 +26,10 @@ const (
 	metricRedeliveryGiveUps  = "redelivery.exhausted"
 )
 
+// redeliveryConcurrency bounds the redelivery requests of a sweep in flight
+// at once.
+const redeliveryConcurrency = 8
+
 // sweepOverlap is how far before the previous sweep's start the next one
 // looks again: a delivery still being answered when a sweep read the log
 // appears there only once it is done, and GitHub waits at most 10 seconds.
@@ -198,26 +202,38 @@ func (s *sweeper) sweep(ctx context.Context) (asked int, err error) {
 		todo = todo[:s.cfg.MaxPerSweep]
 	}
 
-	var errs []error
+	var (
+		errs    []error
+		errMu   sync.Mutex
+		workers sync.WaitGroup
+		next    = make(chan *guidState)
+	)
+	// A few at once: each request takes a round trip, and a sweep after a
+	// burst may have hundreds to ask for.
+	for range redeliveryConcurrency {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for st := range next {
+				err := s.redeliver(ctx, client, st)
+				errMu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				} else {
+					asked++
+				}
+				errMu.Unlock()
+			}
+		}()
+	}
 	for _, st := range todo {
 		if ctx.Err() != nil {
 			break
 		}
-		_, _, err := client.Apps.RedeliverHookDelivery(ctx, st.newest.GetID())
-		var accepted *github.AcceptedError
-		if err != nil && !errors.As(err, &accepted) {
-			metrics.GetOrRegisterCounter(metricRedeliveryFailures, s.registry).Inc(1)
-			errs = append(errs, fmt.Errorf("redeliver %s: %w", st.guid, err))
-			continue
-		}
-		asked++
-		metrics.GetOrRegisterCounter(metricRedeliveries, s.registry).Inc(1)
-		s.mu.Lock()
-		s.asked[st.guid] = st.newest.GetID()
-		s.mu.Unlock()
-		s.logger.Info().Str(githubapp.LogKeyDeliveryID, st.guid).Str(githubapp.LogKeyEventType, st.newest.GetEvent()).
-			Int("status_code", st.newest.GetStatusCode()).Msg("Asked GitHub to redeliver a failed delivery")
+		next <- st
 	}
+	close(next)
+	workers.Wait()
 
 	s.mu.Lock()
 	s.since = start
@@ -235,4 +251,22 @@ func (s *sweeper) sweep(ctx context.Context) (asked int, err error) {
 		return asked, errors.Join(errs...)
 	}
 	return asked, nil
+}
+
+// redeliver asks GitHub for one redelivery of st's newest attempt.
+func (s *sweeper) redeliver(ctx context.Context, client *github.Client, st *guidState) (err error) {
+	defer panics.Recover(ctx, "redeliver "+st.guid, &err)
+	_, _, err = client.Apps.RedeliverHookDelivery(ctx, st.newest.GetID())
+	var accepted *github.AcceptedError
+	if err != nil && !errors.As(err, &accepted) {
+		metrics.GetOrRegisterCounter(metricRedeliveryFailures, s.registry).Inc(1)
+		return fmt.Errorf("redeliver %s: %w", st.guid, err)
+	}
+	metrics.GetOrRegisterCounter(metricRedeliveries, s.registry).Inc(1)
+	s.mu.Lock()
+	s.asked[st.guid] = st.newest.GetID()
+	s.mu.Unlock()
+	s.logger.Info().Str(githubapp.LogKeyDeliveryID, st.guid).Str(githubapp.LogKeyEventType, st.newest.GetEvent()).
+		Int("status_code", st.newest.GetStatusCode()).Msg("Asked GitHub to redeliver a failed delivery")
+	return nil
 }
