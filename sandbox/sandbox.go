@@ -72,7 +72,10 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		return nil, fmt.Errorf("generate the webhook secret: %w", err)
 	}
 
-	gh := fakegithub.New(fakegithub.Options{AppID: AppID, AppSlug: AppSlug, AppName: "flux-rollback", AppPublicKey: &key.PublicKey})
+	// GitHub delivers many webhooks at once in a burst; keep as many
+	// connections to the App open as it does.
+	webhooks := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: time.Minute}}
+	gh := fakegithub.New(fakegithub.Options{AppID: AppID, AppSlug: AppSlug, AppName: "flux-rollback", AppPublicKey: &key.PublicKey, HTTPClient: webhooks})
 	ghListener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen for the embedded GitHub: %w", err)

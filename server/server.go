@@ -128,6 +128,10 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 		ready:   make(chan struct{}),
 	}
 
+	transport := githubapi.NewRetryTransport(http.DefaultTransport, githubapi.RetryPolicy{
+		AttemptTimeout: cfg.Rollback.ClientTimeout,
+		Registry:       o.registry,
+	})
 	clientOptions := []githubapp.ClientOption{
 		githubapp.WithClientUserAgent("flux-rollback/" + o.version),
 		// The retry policy is the base transport, under the installation
@@ -135,10 +139,7 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 		// app's own included) goes through it. client_timeout bounds each
 		// attempt there; an http.Client timeout would cut short the waits
 		// for rate limits, which the event's deadline bounds instead.
-		githubapp.WithTransport(githubapi.NewRetryTransport(http.DefaultTransport, githubapi.RetryPolicy{
-			AttemptTimeout: cfg.Rollback.ClientTimeout,
-			Registry:       o.registry,
-		})),
+		githubapp.WithTransport(transport),
 		githubapp.WithClientMiddleware(append(clientMetrics(o.registry),
 			// Logs method, path, status and timing; never headers, so no token.
 			githubapp.ClientLogging(zerolog.DebugLevel),
@@ -169,7 +170,11 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	scheduler := newSyncScheduler(stop, cfg.Rollback.MaxConcurrentEvents, cfg.Rollback.EventTimeout, o.registry)
 	s.scheduler = scheduler
 	if cfg.Redelivery.Interval > 0 {
-		s.sweeper = newSweeper(clients, cfg.Redelivery, o.registry, s.logger)
+		appClient, err := newAppClient(cfg, transport)
+		if err != nil {
+			return nil, err
+		}
+		s.sweeper = newSweeper(appClient, cfg.Redelivery, o.registry, s.logger)
 	}
 	if cfg.Rollback.QueueSize > 0 {
 		var failed func(string)

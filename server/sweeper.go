@@ -49,7 +49,7 @@ const maxSweepPages = 50
 // found and reused), so the rare duplicate redelivery converges on the same
 // result.
 type sweeper struct {
-	clients  githubapp.ClientCreator
+	client   *github.Client // authenticated as the App
 	cfg      RedeliveryConfig
 	registry metrics.Registry
 	logger   zerolog.Logger
@@ -66,9 +66,9 @@ type sweeper struct {
 	now        func() time.Time
 }
 
-func newSweeper(clients githubapp.ClientCreator, cfg RedeliveryConfig, registry metrics.Registry, logger zerolog.Logger) *sweeper {
+func newSweeper(client *github.Client, cfg RedeliveryConfig, registry metrics.Registry, logger zerolog.Logger) *sweeper {
 	return &sweeper{
-		clients: clients, cfg: cfg, registry: registry,
+		client: client, cfg: cfg, registry: registry,
 		logger:     logger.With().Str("component", "redelivery").Logger(),
 		asked:      map[string]int64{},
 		handedBack: map[string]time.Time{},
@@ -122,11 +122,7 @@ func (s *sweeper) sweep(ctx context.Context) (asked int, err error) {
 	s.mu.Unlock()
 	metrics.GetOrRegisterCounter(metricSweeps, s.registry).Inc(1)
 
-	client, err := s.clients.NewAppClient()
-	if err != nil {
-		metrics.GetOrRegisterCounter(metricSweepErrors, s.registry).Inc(1)
-		return 0, fmt.Errorf("create app client: %w", err)
-	}
+	client := s.client
 	byGUID := map[string]*guidState{}
 	opts := &github.ListCursorOptions{PerPage: 100}
 	for page := 0; page < maxSweepPages; page++ {
