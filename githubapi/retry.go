@@ -447,11 +447,14 @@ func limitedResponse(req *http.Request, wait time.Duration) *http.Response {
 }
 
 // hideLimitState removes from resp what would make go-github refuse later
-// calls without sending them: X-RateLimit-Reset beside a zero
-// X-RateLimit-Remaining, and Retry-After. The transport keeps that state
+// calls without sending them: Retry-After, and X-RateLimit-Reset on a limit
+// answer or beside a zero X-RateLimit-Remaining. The transport keeps that state
 // itself, per credential, and forgets it as soon as GitHub answers again.
 func hideLimitState(resp *http.Response) *http.Response {
-	if resp.Header.Get("X-RateLimit-Remaining") == "0" {
+	limited := resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusTooManyRequests
+	if limited || resp.Header.Get("X-RateLimit-Remaining") == "0" {
+		// Without Retry-After, go-github takes a secondary limit to last
+		// until X-RateLimit-Reset, the end of the hourly window.
 		resp.Header.Del("X-RateLimit-Reset")
 	}
 	resp.Header.Del("Retry-After")

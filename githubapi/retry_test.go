@@ -305,3 +305,20 @@ func TestCheckedCreationsEndUpMadeOnce(t *testing.T) {
 		})
 	}
 }
+
+// A secondary limit that outlasts the deadline is answered at once, and
+// go-github does not take it to last until the hourly window's reset: once
+// GitHub answers again, so do the client's calls.
+func TestRetrySecondaryLimitIsNotStickyInGoGitHub(t *testing.T) {
+	e := newRetryEnv(t, quick())
+	e.gh.SecondaryRateLimitNext(http.StatusForbidden, 1, time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if _, _, err := e.a.Repositories.Get(ctx, "acme", "deploy"); err == nil {
+		t.Fatal("a limit longer than the deadline was waited out")
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if _, _, err := e.a.Repositories.Get(context.Background(), "acme", "deploy"); err != nil {
+		t.Fatalf("the client still refuses after the limit ended: %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
 	"github.com/fluxrollback/flux-rollback/report"
@@ -21,7 +24,14 @@ import (
 // configure applied.
 func startSandbox(t *testing.T, configure func(*server.Config)) *sandbox.Sandbox {
 	t.Helper()
-	sb, err := sandbox.Start(context.Background(), sandbox.Options{Configure: configure})
+	logs := &lockedBuffer{}
+	logger := zerolog.New(logs).Level(zerolog.WarnLevel)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server warnings and errors:\n%s", logs.String())
+		}
+	})
+	sb, err := sandbox.Start(context.Background(), sandbox.Options{Configure: configure, Logger: &logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,6 +41,24 @@ func startSandbox(t *testing.T, configure func(*server.Config)) *sandbox.Sandbox
 		}
 	})
 	return sb
+}
+
+// lockedBuffer collects the server's log lines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // rollbackRuns counts the Rollback check runs on sha.
@@ -307,11 +335,25 @@ func TestRollbacksUnderFaultsEndWithOnePullRequestEach(t *testing.T) {
 	wg.Wait()
 
 	for _, tg := range targets {
-		eventually(t, 90*time.Second, "a pull request and a check run naming it in "+tg.repo.FullName(), func() bool {
+		done := func() bool {
 			prs := tg.repo.PullRequests()
 			run, _ := tg.repo.CheckRun(tg.run)
 			return len(prs) >= 1 && run.Status == "completed" && strings.Contains(run.Output.Title, fmt.Sprintf("#%d", prs[0].Number))
-		})
+		}
+		deadline := time.Now().Add(90 * time.Second)
+		for !done() && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !done() {
+			run, _ := tg.repo.CheckRun(tg.run)
+			var log []string
+			for _, d := range sb.GitHub.Deliveries() {
+				if d.Event == "check_run" && d.RepositoryID == tg.repo.ID() {
+					log = append(log, fmt.Sprintf("%s redelivery=%v %d %s %.200s", d.GUID[:8], d.Redelivery, d.StatusCode, d.Err, d.ResponseBody))
+				}
+			}
+			t.Fatalf("%s: %d pull requests, check run %s %q; deliveries:\n%s", tg.repo.FullName(), len(tg.repo.PullRequests()), run.Status, run.Output.Title, strings.Join(log, "\n"))
+		}
 	}
 	sb.GitHub.SetFaults(fakegithub.Faults{})
 	var failedDeliveries int
