@@ -405,6 +405,15 @@ func (t *retryTransport) awaitLimit(ctx context.Context, cred uint64, req *http.
 func (t *retryTransport) setLimit(cred uint64, until time.Time, cause string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if len(t.limits) > 1000 {
+		// Installation tokens change every hour; forget ended limits.
+		now := t.now()
+		for c, st := range t.limits {
+			if !st.until.After(now) {
+				delete(t.limits, c)
+			}
+		}
+	}
 	if cur, ok := t.limits[cred]; !ok || until.After(cur.until) {
 		t.limits[cred] = limitState{until: until, cause: cause}
 	}

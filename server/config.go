@@ -88,7 +88,8 @@ type RollbackConfig struct {
 	MaxConcurrentEvents int `yaml:"max_concurrent_events"`
 	// EventTimeout bounds the handling of one event.
 	EventTimeout time.Duration `yaml:"event_timeout"`
-	// ClientTimeout bounds one request to the GitHub API.
+	// ClientTimeout bounds one attempt of a request to the GitHub API; the
+	// retry policy makes further attempts within the event's timeout.
 	ClientTimeout time.Duration `yaml:"client_timeout"`
 	// ProgressDelay is how long a click on a check run's button runs before
 	// the check run shows it in progress: a click that ends sooner reports
