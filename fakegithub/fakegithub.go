@@ -25,6 +25,16 @@
 //	repo.ClickCheckRunAction(ctx, runID, "rollback", "alice")
 //	repo.PullRequests(); repo.CheckRuns(sha); gh.Requests(); gh.Deliveries()
 //
+// # A bad day
+//
+// The fake fails as GitHub does when asked: FailNext (an error status on a
+// route), StallNext (no answer until the client gives up, then 504),
+// LoseResponseNext (the write is carried out, the answer never arrives),
+// StaleListNext (a list that does not show a fresh write yet),
+// SecondaryRateLimitNext and ExhaustRateLimit / ExhaustRateLimitFor (rate
+// limits with GitHub's headers), SetFaults (a reproducible share of each on
+// every installation request) and SetLatency (a delay on every answer).
+//
 // History can also be built with the git binary and copied in object by
 // object (Repo.WriteObject, Repo.SetRef); the SHAs stay the same.
 //
