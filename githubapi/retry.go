@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fluxrollback/flux-rollback/internal/logkey"
+
 	"github.com/rcrowley/go-metrics"
 	"github.com/rs/zerolog"
 )
@@ -267,8 +269,8 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			drain(resp)
 		}
 		metrics.GetOrRegisterCounter(tagged(MetricRetries, cause), t.policy.Registry).Inc(1)
-		logger.Debug().Str("method", req.Method).Str("path", req.URL.Path).Str("cause", cause).
-			Int("attempt", attempt).Dur("wait", wait).Msg("retrying GitHub request")
+		logger.Debug().Str(logkey.Method, req.Method).Str(logkey.Path, req.URL.Path).Str(logkey.Cause, cause).
+			Int(logkey.Attempt, attempt).Dur(logkey.Wait, wait).Msg("retrying GitHub request")
 		if limited {
 			// The limit is recorded; awaitLimit waits it out (and times it).
 			continue

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/fluxrollback/flux-rollback/internal/logkey"
+
 	"github.com/gregjones/httpcache"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,7 +54,7 @@ func metricsHandler(registry metrics.Registry, logger zerolog.Logger) http.Handl
 type promLogger struct{ logger zerolog.Logger }
 
 func (l promLogger) Println(v ...any) {
-	l.logger.Error().Str("component", "metrics").Msg(strings.ReplaceAll(fmt.Sprint(v...), "\n", " "))
+	l.logger.Error().Str(logkey.Component, "metrics").Msg(strings.ReplaceAll(fmt.Sprint(v...), "\n", " "))
 }
 
 // goMetricsCollector converts the go-metrics registry into Prometheus

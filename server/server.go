@@ -254,7 +254,7 @@ func (s *Server) ServeMetrics(ln net.Listener) (stop func()) {
 	mux.Handle("GET "+MetricsRoute, s.metrics)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	s.logger.Info().Str("address", ln.Addr().String()).Msg("Serving metrics")
+	s.logger.Info().Str(logkey.Address, ln.Addr().String()).Msg("Serving metrics")
 	return func() { _ = srv.Close() }
 }
 
@@ -347,7 +347,7 @@ func (s *Server) handBackQueue(guids []string) {
 	if len(guids) == 0 {
 		return
 	}
-	s.logger.Error().Strs("deliveries", guids).Msg("Queued pushes left unhandled at shutdown")
+	s.logger.Error().Strs(logkey.Deliveries, guids).Msg("Queued pushes left unhandled at shutdown")
 	if s.sweeper == nil {
 		return
 	}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fluxrollback/flux-rollback/internal/logkey"
+
 	"github.com/google/go-github/v57/github"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rcrowley/go-metrics"
@@ -69,7 +71,7 @@ type sweeper struct {
 func newSweeper(client *github.Client, cfg RedeliveryConfig, registry metrics.Registry, logger zerolog.Logger) *sweeper {
 	return &sweeper{
 		client: client, cfg: cfg, registry: registry,
-		logger:     logger.With().Str("component", "redelivery").Logger(),
+		logger:     logger.With().Str(logkey.Component, "redelivery").Logger(),
 		asked:      map[string]int64{},
 		handedBack: map[string]time.Time{},
 		now:        time.Now,
