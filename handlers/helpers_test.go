@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -46,10 +47,17 @@ type env struct {
 // repository acme/deploy.
 func start(t *testing.T, configure ...func(*server.Config)) *env {
 	t.Helper()
+	return startAt(t, nil, configure...)
+}
+
+// startAt is start with the embedded GitHub's clock set to now.
+func startAt(t *testing.T, now func() time.Time, configure ...func(*server.Config)) *env {
+	t.Helper()
 	logs := &syncBuffer{}
 	logger := zerolog.New(logs).Level(zerolog.DebugLevel)
 	sb, err := sandbox.Start(context.Background(), sandbox.Options{
 		Logger: &logger,
+		Now:    now,
 		Configure: func(c *server.Config) {
 			for _, f := range configure {
 				f(c)

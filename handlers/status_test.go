@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fluxrollback/flux-rollback/fakegithub"
 	"github.com/fluxrollback/flux-rollback/repoconfig"
@@ -258,9 +259,12 @@ func TestStatusFromCIIsIgnoredWithoutAGitHubCall(t *testing.T) {
 // TestFluxStatusGitHubCalls holds the cost of a Flux failure on a release
 // right after a success: the configuration (two reads without a file), the
 // branch's commits, the statuses of two commits, the release's check run,
-// and its update.
+// and its update. GitHub's clock stands still, so that the same failure
+// reported again carries the same time: a report in a later second is
+// rightly shown, with its time, by one more update.
 func TestFluxStatusGitHubCalls(t *testing.T) {
-	e := start(t)
+	stopped := time.Now()
+	e := startAt(t, func() time.Time { return stopped })
 	parent, _ := e.repo.Ref("heads/main")
 	fluxReports(t, e, parent, fluxCluster1, "success")
 	release, _ := releasedAPIJS(t, e)

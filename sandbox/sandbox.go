@@ -39,6 +39,10 @@ type Options struct {
 	Configure func(*server.Config)
 	// Version stamps the server.
 	Version string
+	// Now is the embedded GitHub's clock; time.Now when unset. A test that
+	// compares what the App shows of two reports fixes it, so that the
+	// times GitHub stamps on them are the same.
+	Now func() time.Time
 }
 
 // Sandbox is a running embedded GitHub and a running flux-rollback server
@@ -75,7 +79,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	// GitHub delivers many webhooks at once in a burst; keep as many
 	// connections to the App open as it does.
 	webhooks := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: time.Minute}}
-	gh := fakegithub.New(fakegithub.Options{AppID: AppID, AppSlug: AppSlug, AppName: "flux-rollback", AppPublicKey: &key.PublicKey, HTTPClient: webhooks})
+	gh := fakegithub.New(fakegithub.Options{AppID: AppID, AppSlug: AppSlug, AppName: "flux-rollback", AppPublicKey: &key.PublicKey, HTTPClient: webhooks, Now: opts.Now})
 	ghListener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen for the embedded GitHub: %w", err)
