@@ -202,6 +202,10 @@ func TestShutdownDuringABurstRefusesNothing(t *testing.T) {
 		c.Rollback.QueueSize = 1000
 		c.Rollback.QueueWorkers = 2
 		c.Server.ShutdownDelay = delay
+		// Long enough for a loaded machine to drain the whole queue: what
+		// is proven is that nothing is refused and every queued push is
+		// handled, not how fast.
+		c.Server.ShutdownTimeout = 3 * time.Minute
 	})
 	sb.GitHub.SetLatency(5 * time.Millisecond)
 	var gitops []*sandbox.GitOpsRepo
@@ -244,6 +248,7 @@ func TestShutdownDuringABurstRefusesNothing(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	closed := make(chan error, 1)
+	closing := time.Now()
 	go func() { closed <- sb.Close() }() // what SIGTERM does
 	eventually(t, 5*time.Second, "readiness to turn 503", func() bool {
 		resp, err := http.Get(sb.AppURL + server.HealthRoute)
@@ -254,8 +259,9 @@ func TestShutdownDuringABurstRefusesNothing(t *testing.T) {
 		return resp.StatusCode == http.StatusServiceUnavailable
 	})
 	// Keep sending well within the delay, as a load balancer would until
-	// it sees the readiness.
-	time.Sleep(delay / 2)
+	// it sees the readiness; counted from the shutdown's start, so that a
+	// slow look at the readiness leaves the pushes in flight their time.
+	time.Sleep(time.Until(closing.Add(delay / 2)))
 	close(stopSending)
 	wg.Wait()
 	if err := <-closed; err != nil {
@@ -283,10 +289,14 @@ func TestShutdownDuringABurstRefusesNothing(t *testing.T) {
 // with exactly one pull request holding the exact revert, and a check run
 // that names it; what failed outright came back through the sweeper.
 func TestRollbacksUnderFaultsEndWithOnePullRequestEach(t *testing.T) {
+	// The attempt timeout is well above what a call takes on a loaded
+	// machine and well below the injected stall, so that a stall is a
+	// timeout and a slow answer is not; the sweeper redelivers often
+	// enough that a run of failures never exhausts it.
 	sb := startSandbox(t, func(c *server.Config) {
 		c.Redelivery.Interval = 300 * time.Millisecond
-		c.Redelivery.MaxAttempts = 10
-		c.Rollback.ClientTimeout = 300 * time.Millisecond
+		c.Redelivery.MaxAttempts = 50
+		c.Rollback.ClientTimeout = time.Second
 	})
 	const repos = 4
 	type target struct {
@@ -321,7 +331,7 @@ func TestRollbacksUnderFaultsEndWithOnePullRequestEach(t *testing.T) {
 		targets = append(targets, &target{repo: r, release: sha, before: before, run: run})
 	}
 
-	sb.GitHub.SetFaults(fakegithub.Faults{Seed: 7, ServerError: 0.3, Timeout: 0.05, Stall: time.Second,
+	sb.GitHub.SetFaults(fakegithub.Faults{Seed: 7, ServerError: 0.3, Timeout: 0.05, Stall: 4 * time.Second,
 		LostResponse: 0.1, SecondaryLimit: 0.03, RetryAfter: time.Second})
 	var wg sync.WaitGroup
 	for _, tg := range targets {
@@ -334,13 +344,14 @@ func TestRollbacksUnderFaultsEndWithOnePullRequestEach(t *testing.T) {
 	}
 	wg.Wait()
 
+	// One bound for all the rollbacks, generous for a loaded machine.
+	deadline := time.Now().Add(4 * time.Minute)
 	for _, tg := range targets {
 		done := func() bool {
 			prs := tg.repo.PullRequests()
 			run, _ := tg.repo.CheckRun(tg.run)
 			return len(prs) >= 1 && run.Status == "completed" && strings.Contains(run.Output.Title, fmt.Sprintf("#%d", prs[0].Number))
 		}
-		deadline := time.Now().Add(90 * time.Second)
 		for !done() && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
 		}
