@@ -36,8 +36,11 @@ func fluxReports(t *testing.T, e *env, sha, context, state string) {
 	}))
 }
 
+// GitHub's clock stands still, so that the same failure reported again
+// carries the same time.
 func TestFluxFailureWarnsOnTheReleaseUntilASuccess(t *testing.T) {
-	e := start(t)
+	stopped := time.Now()
+	e := startAt(t, func() time.Time { return stopped })
 	parent, _ := e.repo.Ref("heads/main")
 	fluxReports(t, e, parent, fluxCluster1, "success")
 	release, before := releasedAPIJS(t, e)
