@@ -31,8 +31,9 @@
 // route), StallNext (no answer until the client gives up, then 504),
 // LoseResponseNext (the write is carried out, the answer never arrives),
 // StaleListNext (a list that does not show a fresh write yet),
-// SecondaryRateLimitNext and ExhaustRateLimit / ExhaustRateLimitFor (rate
-// limits with GitHub's headers), SetFaults (a reproducible share of each on
+// SecondaryRateLimitNext and ExhaustRateLimit / ExhaustRateLimitFor /
+// ExhaustRateLimitAfter (rate limits with GitHub's headers, the last one
+// met in the middle of a flow), SetFaults (a reproducible share of each on
 // every installation request) and SetLatency (a delay on every answer).
 //
 // History can also be built with the git binary and copied in object by

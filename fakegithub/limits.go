@@ -18,6 +18,11 @@ type rateLimits struct {
 	exhausted   bool // every request is over the primary limit until the window resets
 	// exhaustedUntil, when set, ends the exhaustion and the window early.
 	exhaustedUntil time.Time
+	// exhaustAfter, when armed, is how many more requests are served
+	// before the limit is spent for exhaustFor.
+	exhaustArmed bool
+	exhaustAfter int
+	exhaustFor   time.Duration
 	// secondaryLeft requests still to answer with a secondary rate limit.
 	secondaryLeft   int
 	secondaryStatus int
@@ -76,11 +81,19 @@ func (l *rateLimits) admit(w http.ResponseWriter, identity string, now time.Time
 		})
 		return false
 	}
+	if l.exhaustArmed && l.exhaustAfter <= 0 {
+		l.exhaustArmed = false
+		l.exhausted = true
+		l.exhaustedUntil = now.Add(l.exhaustFor)
+	}
 	used := l.used[identity]
 	if l.exhausted {
 		used = rateLimit
 	}
 	over := used >= rateLimit
+	if !over && l.exhaustArmed {
+		l.exhaustAfter--
+	}
 	if !over {
 		used++
 		l.used[identity] = used
@@ -115,6 +128,19 @@ func (g *GitHub) ExhaustRateLimitFor(d time.Duration) {
 	g.limits.exhaustedUntil = g.now().Add(d)
 }
 
+// ExhaustRateLimitAfter serves the next requests requests and then spends
+// the primary rate limit for d, as ExhaustRateLimitFor does, from the moment
+// the next request arrives: that request is the first to learn of the limit
+// from a 403, as when another replica of the app spent the installation's
+// last requests.
+func (g *GitHub) ExhaustRateLimitAfter(requests int, d time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.limits.exhaustArmed = true
+	g.limits.exhaustAfter = requests
+	g.limits.exhaustFor = d
+}
+
 // RestoreRateLimit starts a fresh rate-limit window and ends the secondary
 // rate-limit mode.
 func (g *GitHub) RestoreRateLimit() {
@@ -122,6 +148,7 @@ func (g *GitHub) RestoreRateLimit() {
 	defer g.mu.Unlock()
 	g.limits.reset(g.now())
 	g.limits.secondaryLeft = 0
+	g.limits.exhaustArmed = false
 }
 
 // SecondaryRateLimitNext answers the next count requests with a secondary

@@ -3,6 +3,7 @@ package fakegithub_test
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,27 @@ func TestPrimaryRateLimit(t *testing.T) {
 	// client sees the restored limit.
 	if _, _, err := e.installationClient(t).Repositories.Get(ctx, "acme", "deploy"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestPrimaryRateLimitAfterRequests(t *testing.T) {
+	e := newEnv(t)
+	token := "token " + e.gh.IssueToken(installationID)
+	e.gh.ExhaustRateLimitAfter(2, time.Hour)
+	for i := range 2 {
+		if resp := rawRequest(t, http.MethodGet, e.srv.URL+"/repos/acme/deploy", token); resp.StatusCode != http.StatusOK {
+			t.Fatalf("request %d before the limit: %d", i+1, resp.StatusCode)
+		}
+	}
+	resp := rawRequest(t, http.MethodGet, e.srv.URL+"/repos/acme/deploy", token)
+	reset, _ := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64)
+	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("X-RateLimit-Remaining") != "0" ||
+		time.Until(time.Unix(reset, 0)) < 59*time.Minute {
+		t.Fatalf("request after the limit: %d, headers %v", resp.StatusCode, resp.Header)
+	}
+	e.gh.RestoreRateLimit()
+	if resp := rawRequest(t, http.MethodGet, e.srv.URL+"/repos/acme/deploy", token); resp.StatusCode != http.StatusOK {
+		t.Fatalf("after the limit was restored: %d", resp.StatusCode)
 	}
 }
 
