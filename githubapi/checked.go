@@ -82,31 +82,44 @@ func (r *Repo) findCheckRun(ctx context.Context, sha string, o report.CheckRun, 
 // findIssueComment looks for a comment by a bot on issue number with body.
 func (r *Repo) findIssueComment(ctx context.Context, number int, body string, since time.Time) (bool, error) {
 	opts := &github.IssueListCommentsOptions{Since: &since, ListOptions: github.ListOptions{PerPage: 100}}
-	for page := 0; page < 10; page++ {
-		comments, resp, err := r.client.Issues.ListComments(ctx, r.owner, r.name, number, opts)
-		if err != nil {
-			return false, fmt.Errorf("list comments of #%d: %w", number, err)
-		}
-		for _, c := range comments {
-			if c.GetBody() == body && c.GetUser().GetType() == "Bot" && !c.GetCreatedAt().Before(since) {
-				return true, nil
-			}
-		}
-		if resp.NextPage == 0 {
-			return false, nil
-		}
-		opts.Page = resp.NextPage
+	found, err := findBotComment(body, since, func(page int) ([]*github.IssueComment, *github.Response, error) {
+		opts.Page = page
+		return r.client.Issues.ListComments(ctx, r.owner, r.name, number, opts)
+	})
+	if err != nil {
+		return false, fmt.Errorf("list comments of #%d: %w", number, err)
 	}
-	return false, nil
+	return found, nil
 }
 
 // findCommitComment looks for a comment by a bot on commit sha with body.
 func (r *Repo) findCommitComment(ctx context.Context, sha, body string, since time.Time) (bool, error) {
 	opts := &github.ListOptions{PerPage: 100}
-	for page := 0; page < 10; page++ {
-		comments, resp, err := r.client.Repositories.ListCommitComments(ctx, r.owner, r.name, sha, opts)
+	found, err := findBotComment(body, since, func(page int) ([]*github.RepositoryComment, *github.Response, error) {
+		opts.Page = page
+		return r.client.Repositories.ListCommitComments(ctx, r.owner, r.name, sha, opts)
+	})
+	if err != nil {
+		return false, fmt.Errorf("list comments of commit %s: %w", sha, err)
+	}
+	return found, nil
+}
+
+// comment is what issue and commit comments have in common.
+type comment interface {
+	GetBody() string
+	GetUser() *github.User
+	GetCreatedAt() github.Timestamp
+}
+
+// findBotComment pages through list (at most 10 pages of 100) for a comment
+// by a bot with body, made at or after since.
+func findBotComment[C comment](body string, since time.Time, list func(page int) ([]C, *github.Response, error)) (bool, error) {
+	page := 0
+	for range 10 {
+		comments, resp, err := list(page)
 		if err != nil {
-			return false, fmt.Errorf("list comments of commit %s: %w", sha, err)
+			return false, err
 		}
 		for _, c := range comments {
 			if c.GetBody() == body && c.GetUser().GetType() == "Bot" && !c.GetCreatedAt().Before(since) {
@@ -116,7 +129,7 @@ func (r *Repo) findCommitComment(ctx context.Context, sha, body string, since ti
 		if resp.NextPage == 0 {
 			return false, nil
 		}
-		opts.Page = resp.NextPage
+		page = resp.NextPage
 	}
 	return false, nil
 }
