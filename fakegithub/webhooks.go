@@ -138,23 +138,8 @@ func (g *GitHub) send(ctx context.Context, d *Delivery) (*Delivery, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build %s delivery: %w", d.Event, err)
 	}
-	h := req.Header
-	h.Set("Content-Type", "application/json")
-	h.Set("User-Agent", "GitHub-Hookshot/fakegithub")
-	h.Set("X-GitHub-Event", d.Event)
-	h.Set("X-GitHub-Delivery", d.GUID)
-	h.Set("X-GitHub-Hook-ID", itoa(g.opts.HookID))
-	h.Set("X-GitHub-Hook-Installation-Target-ID", itoa(g.opts.AppID))
-	h.Set("X-GitHub-Hook-Installation-Target-Type", "integration")
-	if hook.secret != "" {
-		mac256 := hmac.New(sha256.New, []byte(hook.secret))
-		mac256.Write(d.Payload)
-		h.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac256.Sum(nil)))
-		mac1 := hmac.New(sha1.New, []byte(hook.secret))
-		mac1.Write(d.Payload)
-		h.Set("X-Hub-Signature", "sha1="+hex.EncodeToString(mac1.Sum(nil)))
-	}
-	d.RequestHeader = h.Clone()
+	g.signDelivery(req.Header, d, hook.secret)
+	d.RequestHeader = req.Header.Clone()
 	start := time.Now()
 	resp, err := g.opts.HTTPClient.Do(req)
 	d.Duration = time.Since(start)
@@ -178,6 +163,71 @@ func (g *GitHub) send(ctx context.Context, d *Delivery) (*Delivery, error) {
 		return &out, &DeliveryError{Delivery: &out}
 	}
 	return &out, nil
+}
+
+// signDelivery sets GitHub's delivery headers of d on h, signed with secret
+// when it is not empty. It reads only what does not change after New.
+func (g *GitHub) signDelivery(h http.Header, d *Delivery, secret string) {
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", "GitHub-Hookshot/fakegithub")
+	h.Set("X-GitHub-Event", d.Event)
+	h.Set("X-GitHub-Delivery", d.GUID)
+	h.Set("X-GitHub-Hook-ID", itoa(g.opts.HookID))
+	h.Set("X-GitHub-Hook-Installation-Target-ID", itoa(g.opts.AppID))
+	h.Set("X-GitHub-Hook-Installation-Target-Type", "integration")
+	if secret != "" {
+		mac256 := hmac.New(sha256.New, []byte(secret))
+		mac256.Write(d.Payload)
+		h.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac256.Sum(nil)))
+		mac1 := hmac.New(sha1.New, []byte(secret))
+		mac1.Write(d.Payload)
+		h.Set("X-Hub-Signature", "sha1="+hex.EncodeToString(mac1.Sum(nil)))
+	}
+}
+
+// PreparePush moves ref to sha, as PushTo does, and returns the push
+// delivery GitHub would send for it, headers signed, without sending it:
+// a load generator sends many such deliveries at once, with no work of the
+// embedded GitHub in between, and hands each outcome to RecordDelivery so
+// that the delivery log (and a redelivery) knows it.
+func (r *Repo) PreparePush(ref, sha string) (*Delivery, error) {
+	g := r.gh
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	h, ok := parseHash(sha)
+	if _, err := r.obj.kind(h); !ok || err != nil {
+		return nil, fmt.Errorf("prepare push of %s to %s: no such object", ref, sha)
+	}
+	name := fullRef(ref)
+	r.refs[name] = h
+	ev, err := r.pushEventLocked(name)
+	if err != nil {
+		return nil, fmt.Errorf("prepare push of %s: %w", ref, err)
+	}
+	body, err := json.Marshal(ev.payload)
+	if err != nil {
+		return nil, fmt.Errorf("encode push payload: %w", err)
+	}
+	d := &Delivery{
+		GUID: newGUID(), Event: ev.name, InstallationID: ev.installationID,
+		RepositoryID: ev.repositoryID, Payload: body, RequestHeader: http.Header{},
+	}
+	g.signDelivery(d.RequestHeader, d, g.hook.secret)
+	return d, nil
+}
+
+// RecordDelivery adds to the delivery log a delivery the caller sent
+// itself (see PreparePush), with its StatusCode, Duration and Err as the
+// caller saw them. It returns the delivery's id.
+func (g *GitHub) RecordDelivery(d Delivery) int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	d.ID = g.newID()
+	if d.DeliveredAt.IsZero() {
+		d.DeliveredAt = g.now()
+	}
+	g.deliveries = append(g.deliveries, &d)
+	return d.ID
 }
 
 // Redeliver sends a recorded delivery again, as the "Redeliver" button does.

@@ -1,6 +1,7 @@
 package fakegithub_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -418,5 +419,63 @@ func TestDeliveriesCursorPagination(t *testing.T) {
 	all := e.gh.Deliveries()
 	if len(seen) != 3 || seen[0] != all[2].ID || seen[2] != all[0].ID {
 		t.Fatalf("paged through %v, deliveries %d", seen, len(all))
+	}
+}
+
+func TestPreparedPushSentByTheCallerAndRecorded(t *testing.T) {
+	e := newEnv(t)
+	rc := &receiver{onEvent: func(received) int { return http.StatusServiceUnavailable }}
+	srv := httptest.NewServer(rc)
+	t.Cleanup(srv.Close)
+	e.gh.SetWebhook(srv.URL, webhookSecret)
+	first := seed(t, e.repo, map[string]string{"a": "1"})
+	if _, err := e.repo.PreparePush("main", first); err != nil {
+		t.Fatal(err)
+	}
+	second, err := e.repo.Commit("main", fakegithub.CommitSpec{Message: "Change a", Author: fluxAuthor, Files: map[string]*fakegithub.File{"a": {Content: "2"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.repo.PreparePush("main", second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.repo.PreparePush("main", second); err == nil {
+		t.Error("a second push of an unmoved ref was prepared")
+	}
+	if len(e.gh.Deliveries()) != 0 || len(rc.got) != 0 {
+		t.Fatal("preparing a push delivered it")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(d.Payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = d.RequestHeader.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("status %d: the receiver refused the prepared delivery (signature or payload)", resp.StatusCode)
+	}
+	push, ok := rc.last(t).payload.(*github.PushEvent)
+	if !ok || push.GetBefore() != first || push.GetAfter() != second || len(push.Commits) != 1 || push.Commits[0].GetID() != second {
+		t.Fatalf("push = %+v", rc.last(t).payload)
+	}
+
+	d.StatusCode = resp.StatusCode
+	id := e.gh.RecordDelivery(*d)
+	list, _, err := e.appClient(t).Apps.ListHookDeliveries(ctx, nil)
+	if err != nil || len(list) != 1 || list[0].GetID() != id || list[0].GetGUID() != d.GUID || list[0].GetStatusCode() != http.StatusServiceUnavailable || list[0].GetEvent() != "push" {
+		t.Fatalf("deliveries = %v (%v)", list, err)
+	}
+	rc.mu.Lock()
+	rc.onEvent = nil
+	rc.mu.Unlock()
+	again, err := e.gh.Redeliver(ctx, id)
+	if err != nil || again.GUID != d.GUID || !again.Redelivery || again.StatusCode != http.StatusOK {
+		t.Fatalf("redelivery = %+v (%v)", again, err)
 	}
 }

@@ -43,6 +43,10 @@ type Options struct {
 	// compares what the App shows of two reports fixes it, so that the
 	// times GitHub stamps on them are the same.
 	Now func() time.Time
+	// WithoutApp starts the embedded GitHub alone: the caller runs the App
+	// (in another process, say) with AppConfig and points GitHub's webhook
+	// at it with GitHub.SetWebhook(url, WebhookSecret).
+	WithoutApp bool
 }
 
 // Sandbox is a running embedded GitHub and a running flux-rollback server
@@ -55,6 +59,9 @@ type Sandbox struct {
 	GitHubURL, AppURL string
 	// WebhookSecret signs the deliveries; shown only by the demo's --keep.
 	WebhookSecret string
+	// AppConfig is the configuration the App runs with against the
+	// embedded GitHub (with Options.Configure applied).
+	AppConfig *server.Config
 
 	installations map[int64]bool // created through AddGitOpsRepo
 	githubServer  *http.Server
@@ -108,6 +115,10 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	if opts.Configure != nil {
 		opts.Configure(cfg)
 	}
+	s.AppConfig = cfg
+	if opts.WithoutApp {
+		return s, nil
+	}
 
 	logger := zerolog.Nop()
 	if opts.Logger != nil {
@@ -148,8 +159,11 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 // Closing again returns the first Close's result.
 func (s *Sandbox) Close() error {
 	s.closeOnce.Do(func() {
-		s.stopApp()
-		err := <-s.appDone
+		var err error
+		if s.stopApp != nil {
+			s.stopApp()
+			err = <-s.appDone
+		}
 		s.closeErr = errors.Join(err, s.closeGitHub())
 	})
 	return s.closeErr
