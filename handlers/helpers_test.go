@@ -1,11 +1,9 @@
 package handlers_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,29 +15,11 @@ import (
 	"github.com/fluxrollback/flux-rollback/server"
 )
 
-// syncBuffer collects the server's logs from concurrent handlers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // env is a running sandbox with one sample GitOps repository.
 type env struct {
 	*sandbox.Sandbox
 	repo *sandbox.GitOpsRepo
-	logs *syncBuffer
+	logs *sandbox.LogBuffer
 	ctx  context.Context
 }
 
@@ -53,7 +33,7 @@ func start(t *testing.T, configure ...func(*server.Config)) *env {
 // startAt is start with the embedded GitHub's clock set to now.
 func startAt(t *testing.T, now func() time.Time, configure ...func(*server.Config)) *env {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &sandbox.LogBuffer{}
 	logger := zerolog.New(logs).Level(zerolog.DebugLevel)
 	sb, err := sandbox.Start(context.Background(), sandbox.Options{
 		Logger: &logger,

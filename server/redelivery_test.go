@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,7 +23,7 @@ import (
 // configure applied.
 func startSandbox(t *testing.T, configure func(*server.Config)) *sandbox.Sandbox {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &sandbox.LogBuffer{}
 	logger := zerolog.New(logs).Level(zerolog.WarnLevel)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -41,24 +40,6 @@ func startSandbox(t *testing.T, configure func(*server.Config)) *sandbox.Sandbox
 		}
 	})
 	return sb
-}
-
-// lockedBuffer collects the server's log lines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // rollbackRuns counts the Rollback check runs on sha.
